@@ -1,0 +1,212 @@
+/**
+ * ManualResetEvent — QEMU's QemuEvent (util/event.c) on one 32-bit word.
+ *
+ * States (bit-compatible with QEMU; read through an Int32Array so BUSY is -1):
+ *   SET  =  0  signalled: waits return at once
+ *   FREE =  1  not signalled, nobody announced a sleep
+ *   BUSY = -1  not signalled, a waiter may be asleep in the futex
+ *
+ * Transitions:
+ *   set:   FREE→SET (no wake), BUSY→SET then wake ALL (a manual-reset event releases everyone)
+ *   reset: one atomic OR 1: SET→FREE, FREE and BUSY unchanged — so BUSY→FREE, which would
+ *          strand a sleeper behind a set that skips the wake, can never happen
+ *   wait:  FREE→BUSY by CAS (announce), sleep while BUSY, re-check after every return
+ *
+ * All Atomics operations are sequentially consistent, which gives QEMU's ordering contract:
+ * writes before set() are visible after a wait() that saw SET, and the store-buffering (Dekker)
+ * idiom "publish flag; set" / "reset; re-check flag; wait" cannot lose a wakeup.
+ * The setter touches the word only before the waiter can return; its wake is keyed by address,
+ * so the waiter may free or reuse the word as soon as wait() returns.
+ *
+ * @module
+ */
+
+import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
+import { attachSetup, type CommonOptions, createSetup, type PrimitiveSetup } from "./primitive.ts";
+import { checkOptions, checkSignal, checkTimeout } from "./validate.ts";
+import type { Placement, WordHandle } from "./word.ts";
+
+/** QEMU's EV_SET: signalled. */
+export const EV_SET = 0;
+/** QEMU's EV_FREE: not signalled, no sleeper announced. */
+export const EV_FREE = 1;
+/** QEMU's EV_BUSY: not signalled, waiters may sleep in the futex. */
+export const EV_BUSY = -1;
+
+const KIND = "ManualResetEvent";
+const ATTACH: unique symbol = Symbol("attach");
+
+/** Options for `new ManualResetEvent(...)`. */
+export interface ManualResetEventOptions extends Placement, CommonOptions {
+  /** Start signalled (default false: FREE). */
+  set?: boolean;
+}
+
+/** Options for async waits. */
+export interface AsyncWaitOptions {
+  /** Give up after this many milliseconds (whole number ≥ 0); the promise then resolves false. */
+  timeout?: number;
+  /** Abort the wait; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A manual-reset event shared between workers: `set()` releases every current and future waiter
+ * until `reset()`. An event only says "look again": loop on your real condition.
+ *
+ * @example
+ * ```ts
+ * import { ManualResetEvent } from "@futex/sync";
+ * import { Worker } from "node:worker_threads";
+ *
+ * const ready = new ManualResetEvent();
+ * const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: ready.handle });
+ * // in the worker: ManualResetEvent.from(workerData).set();
+ * await ready.waitAsync({ timeout: 5000 });
+ * ```
+ */
+export class ManualResetEvent {
+  readonly #view: Int32Array;
+  readonly #futex: Futex;
+  readonly #spins: number;
+  /** Where the word lives: post it to a worker and attach with {@link ManualResetEvent.from}. */
+  readonly handle: WordHandle;
+
+  /**
+   * Create an event (initially not set unless `{ set: true }`), in its own 4-byte
+   * SharedArrayBuffer or at `{ buffer, byteOffset }`. Initialising a word that others are
+   * waiting on loses their wakeup: create once, then share the handle.
+   */
+  constructor(options?: ManualResetEventOptions) {
+    const attached = (options as { [ATTACH]?: PrimitiveSetup } | undefined)?.[ATTACH];
+    const setup = attached ?? createSetup(`new ${KIND}`, KIND, options);
+    this.#view = setup.view;
+    this.#futex = setup.futex;
+    this.#spins = setup.spins;
+    this.handle = Object.freeze(setup.handle);
+    if (attached === undefined) {
+      const initial = (options as ManualResetEventOptions | undefined)?.set;
+      if (initial !== undefined && typeof initial !== "boolean") {
+        throw new TypeError(`new ${KIND}: set must be a boolean (got ${typeof initial})`);
+      }
+      Atomics.store(this.#view, 0, initial === true ? EV_SET : EV_FREE);
+    }
+  }
+
+  /**
+   * Attach to an existing event (for example in a worker) without re-initialising it.
+   *
+   * @example
+   * ```ts
+   * import { ManualResetEvent } from "@futex/sync";
+   * import { workerData } from "node:worker_threads";
+   * const ev = ManualResetEvent.from(workerData);
+   * ev.set();
+   * ```
+   */
+  static from(handle: WordHandle, options?: CommonOptions): ManualResetEvent {
+    const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
+    const v = Atomics.load(setup.view, 0);
+    if (v !== EV_SET && v !== EV_FREE && v !== EV_BUSY) {
+      throw new TypeError(
+        `${KIND}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${v}, which is no event state ` +
+          `(0 set, 1 free, -1 busy); pass the .handle of a ManualResetEvent`,
+      );
+    }
+    return new ManualResetEvent({ [ATTACH]: setup } as ManualResetEventOptions);
+  }
+
+  /** The futex driving this event. */
+  get futex(): Futex {
+    return this.#futex;
+  }
+
+  /** Whether the event is signalled right now (a snapshot: it may change at once). */
+  get isSet(): boolean {
+    return Atomics.load(this.#view, 0) === EV_SET;
+  }
+
+  /**
+   * Signal the event: every current and future waiter returns until the next `reset()`.
+   * Wakes sleepers only if one announced itself (BUSY): a set nobody waits for makes no call.
+   */
+  set(): void {
+    const view = this.#view;
+    // SC peek: already SET needs no write; otherwise publish SET, and wake only if it replaced BUSY.
+    if (Atomics.load(view, 0) !== EV_SET && Atomics.exchange(view, 0, EV_SET) === EV_BUSY) {
+      this.#futex.wakeAll(view, 0);
+    }
+  }
+
+  /** Un-signal the event (SET→FREE). A no-op if it is not set; never drops a sleeper. */
+  reset(): void {
+    Atomics.or(this.#view, 0, EV_FREE); // SET|1 = FREE, FREE|1 = FREE, BUSY|1 = BUSY
+  }
+
+  /**
+   * Block until the event is set, or `timeoutMs` passes. Returns true if it saw the event set,
+   * false on timeout. Spins briefly before sleeping (see `spin`). Blocks the calling thread:
+   * use {@link waitAsync} on a thread that runs an event loop you need.
+   */
+  wait(timeoutMs?: number): boolean {
+    const timeout = checkTimeout(timeoutMs, `${KIND}.wait`);
+    const view = this.#view;
+    let v = Atomics.load(view, 0);
+    if (v === EV_SET) return true;
+    if (timeout === 0) return false;
+    if (this.#spins > 0) {
+      v = spinWhileEqual(view, 0, v, this.#spins); // a set during the spin costs the setter no wake
+      if (v === EV_SET) return true;
+    }
+    const deadline = deadlineAfter(timeout);
+    for (;;) {
+      if (v === EV_FREE) {
+        v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY); // announce: the next set must wake
+        if (v === EV_SET) return true; // a set won the race
+      }
+      const left = remainingMs(deadline);
+      if (left <= 0) return false; // the word may stay BUSY: harmless, the next set wakes nobody
+      this.#futex.wait(view, 0, EV_BUSY, futexTimeout(left)); // sleeps only while still BUSY
+      v = Atomics.load(view, 0); // any return may be spurious: decide from the word
+      if (v === EV_SET) return true;
+    }
+  }
+
+  /**
+   * Wait without blocking the thread. Resolves true when it sees the event set, false after
+   * `timeout` ms; rejects with `signal.reason` if `signal` aborts. Keeps the process alive while
+   * pending (no runtime does that for `Atomics.waitAsync` by itself) and never spins.
+   *
+   * @example
+   * ```ts
+   * import { ManualResetEvent } from "@futex/sync";
+   * const ev = new ManualResetEvent();
+   * setTimeout(() => ev.set(), 10);
+   * await ev.waitAsync({ timeout: 1000, signal: AbortSignal.timeout(2000) }); // true
+   * ```
+   */
+  async waitAsync(options?: AsyncWaitOptions): Promise<boolean> {
+    const where = `${KIND}.waitAsync`;
+    const o = checkOptions<AsyncWaitOptions>(options, where);
+    const timeout = checkTimeout(o.timeout, where);
+    const signal = checkSignal(o.signal, where);
+    if (signal?.aborted) throw signal.reason;
+    const view = this.#view;
+    let v = Atomics.load(view, 0);
+    if (v === EV_SET) return true;
+    if (timeout === 0) return false;
+    const deadline = deadlineAfter(timeout);
+    for (;;) {
+      if (v === EV_FREE) {
+        v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY);
+        if (v === EV_SET) return true;
+      }
+      const left = remainingMs(deadline);
+      if (left <= 0) return false;
+      await this.#futex.waitAsync(view, 0, EV_BUSY, futexTimeout(left), signal);
+      if (signal?.aborted) throw signal.reason;
+      v = Atomics.load(view, 0);
+      if (v === EV_SET) return true;
+    }
+  }
+}

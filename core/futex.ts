@@ -1,0 +1,152 @@
+/**
+ * The futex contract every primitive is written against, plus the two helpers all protocols
+ * share: monotonic deadlines and the bounded spin that runs before a sleep.
+ *
+ * A futex is "sleep while this 32-bit word still holds the value I saw; wake sleepers on this
+ * word". Nothing more: a wait may return "ok" spuriously, so every protocol loops on the word's
+ * value and never trusts a wake. One word is driven by exactly one futex kind (an
+ * `Atomics.notify` does not wake an OS futex waiter and the reverse).
+ *
+ * @module
+ */
+
+/** What a futex wait reports. "ok" means "woken, or spuriously returned": re-check the word. */
+export type WaitResult = "ok" | "not-equal" | "timed-out";
+
+/**
+ * A futex: wait on / wake a 32-bit word addressed as `view[index]`.
+ *
+ * @example
+ * ```ts
+ * import { atomicsFutex } from "@futex/sync";
+ * const view = new Int32Array(new SharedArrayBuffer(4));
+ * atomicsFutex.wait(view, 0, 1, 10); // "not-equal": the word is 0, not 1
+ * ```
+ */
+export interface Futex {
+  /** "atomics", "chaos(atomics)", "linux-futex", … — for messages and benchmark tables. */
+  readonly name: string;
+  /** True only for shared (non-private) OS futexes that work across processes. */
+  readonly crossProcess: boolean;
+  /**
+   * True when the word must live in a `SharedArrayBuffer` (as `Atomics.wait` requires). A
+   * native futex on mapped memory accepts a plain `ArrayBuffer` view of that memory.
+   */
+  readonly requiresSharedArrayBuffer: boolean;
+  /**
+   * Sleep while `view[index] === expected`, at most `timeoutMs` (undefined = no limit).
+   * Returns "not-equal" at once if the word differs; may return "ok" spuriously.
+   */
+  wait(view: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult;
+  /**
+   * The same without blocking the caller's thread. Holds the process alive while pending and
+   * releases that hold when it settles. If `signal` aborts, it settles early with "ok"
+   * (callers re-check the word and the signal).
+   */
+  waitAsync(
+    view: Int32Array,
+    index: number,
+    expected: number,
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<WaitResult>;
+  /** Wake at most one sleeper on the word. */
+  wakeOne(view: Int32Array, index: number): void;
+  /** Wake every sleeper on the word. */
+  wakeAll(view: Int32Array, index: number): void;
+}
+
+/** The clock all deadlines use: monotonic, so wall-clock jumps neither extend nor cut waits. */
+export function monotonicNow(): number {
+  return performance.now();
+}
+
+/**
+ * An absolute monotonic deadline for `timeoutMs` from now; `Infinity` for no limit. A loop that
+ * re-waits after a spurious wake asks {@link remainingMs} again, so it never waits longer in
+ * total than the caller asked for.
+ *
+ * @example
+ * ```ts
+ * import { deadlineAfter, remainingMs } from "@futex/sync";
+ * const d = deadlineAfter(50);
+ * remainingMs(d) <= 50; // true
+ * ```
+ */
+export function deadlineAfter(timeoutMs: number | undefined): number {
+  return timeoutMs === undefined || timeoutMs === Infinity ? Infinity : monotonicNow() + timeoutMs;
+}
+
+/** Milliseconds left until `deadline` (≤ 0 once it has passed; `Infinity` for none). */
+export function remainingMs(deadline: number): number {
+  return deadline === Infinity ? Infinity : deadline - monotonicNow();
+}
+
+/** The remaining time as a futex timeout argument: `undefined` for "no limit". */
+export function futexTimeout(remaining: number): number | undefined {
+  return remaining === Infinity ? undefined : remaining;
+}
+
+/**
+ * How many `Atomics.load` checks a blocking wait makes before it sleeps. Spinning turns a
+ * hand-off into a few hundred nanoseconds when both threads own a core, and costs at most
+ * `spins` loads when they do not. Async waits never spin (they must not hold the event loop).
+ */
+export const DEFAULT_SPINS = 1000;
+
+type PauseFn = (iterationNumber?: number) => void;
+const atomicsPause: PauseFn | undefined =
+  typeof (Atomics as unknown as { pause?: PauseFn }).pause === "function"
+    ? (Atomics as unknown as { pause: PauseFn }).pause
+    : undefined;
+
+/** Whether this engine has `Atomics.pause` (Deno, Bun; not Node 20). */
+export const hasAtomicsPause: boolean = atomicsPause !== undefined;
+
+/**
+ * The spin policy hook: check `view[index]` up to `spins` times (with `Atomics.pause` between
+ * checks where the engine has it) and return the first value that differs from `seen`, or
+ * `seen` itself if it never changed. The caller decides from that value whether to sleep.
+ *
+ * @example
+ * ```ts
+ * import { spinWhileEqual } from "@futex/sync";
+ * const view = new Int32Array(new SharedArrayBuffer(4));
+ * spinWhileEqual(view, 0, 0, 100); // 0: nobody changed the word
+ * ```
+ */
+export function spinWhileEqual(view: Int32Array, index: number, seen: number, spins: number): number {
+  for (let i = 0; i < spins; i++) {
+    const v = Atomics.load(view, index);
+    if (v !== seen) return v;
+    if (atomicsPause !== undefined) atomicsPause(i);
+  }
+  return seen;
+}
+
+let defaultFutex: Futex | undefined;
+
+/**
+ * Choose the futex that primitives use when none is passed. The entry point sets it (`mod.ts`
+ * installs the Atomics futex); core modules never pick one themselves.
+ *
+ * @example
+ * ```ts
+ * import { atomicsFutex, setDefaultFutex } from "@futex/sync";
+ * setDefaultFutex(atomicsFutex);
+ * ```
+ */
+export function setDefaultFutex(futex: Futex): void {
+  defaultFutex = futex;
+}
+
+/** The futex primitives use when none is passed; throws if no entry point installed one. */
+export function getDefaultFutex(): Futex {
+  if (defaultFutex === undefined) {
+    throw new TypeError(
+      "no default futex is installed: import the primitives from the package entry point (@futex/sync / mod.ts), " +
+        "or pass { futex } explicitly",
+    );
+  }
+  return defaultFutex;
+}

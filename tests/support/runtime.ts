@@ -1,0 +1,116 @@
+/**
+ * Test support that differs by runtime, in one place: which runtime runs us, where sibling
+ * scripts are (.ts under Deno/Bun, compiled .js under Node), spawning workers with a watchdog,
+ * and spawning a child process of the same runtime.
+ */
+
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { Worker } from "node:worker_threads";
+
+const g = globalThis as Record<string, unknown>;
+
+/** "node", "deno" or "bun". */
+export const runtime: "node" | "deno" | "bun" = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** URL of a test script given relative to tests/, without extension: "workers/event_roles". */
+export function testScript(path: string): URL {
+  return new URL(`../${path}${ext}`, import.meta.url);
+}
+
+/** Scale factor for stress sizes: FUTEX_TEST_SCALE (default 1). */
+export const scale: number = Number(process.env.FUTEX_TEST_SCALE ?? "1") || 1;
+
+/** Round count scaled, at least 1. */
+export function rounds(n: number): number {
+  return Math.max(1, Math.round(n * scale));
+}
+
+/** What a worker reports when it finishes. */
+export interface WorkerReport {
+  ok: boolean;
+  error?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Start one worker per entry of `datas` on `script`, wait for each to post its report, and fail
+ * if any reports an error, dies, or all have not finished within `timeoutMs`. Workers are
+ * terminated in every case, so a hung worker cannot keep the test process alive.
+ */
+export async function runWorkers(
+  script: string,
+  datas: Record<string, unknown>[],
+  timeoutMs: number,
+  describeState?: () => string,
+): Promise<WorkerReport[]> {
+  const workers = datas.map((d) => new Worker(testScript(script), { workerData: d }));
+  const reports = workers.map((w, i) =>
+    new Promise<WorkerReport>((resolve, reject) => {
+      w.once("message", (m: WorkerReport) => {
+        if (m.ok) resolve(m);
+        else reject(new Error(`worker ${i} (${String(datas[i].role)}): ${m.error}`));
+      });
+      w.once("error", (e: unknown) => reject(new Error(`worker ${i} (${String(datas[i].role)}) crashed: ${String(e)}`)));
+      w.once("exit", (code: number) => reject(new Error(`worker ${i} (${String(datas[i].role)}) exited with ${code} before reporting`)));
+    })
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`watchdog: workers did not finish within ${timeoutMs} ms${describeState ? `; ${describeState()}` : ""}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([Promise.all(reports), watchdog]);
+  } finally {
+    clearTimeout(timer);
+    for (const r of reports) r.catch(() => {}); // the exit after a report is expected
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** Result of a child process run. */
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  ms: number;
+}
+
+/** The command line that runs `script` (a tests/ path without extension) in this runtime. */
+export function childCommand(script: string, args: string[] = []): string[] {
+  const file = testScript(script).pathname;
+  if (runtime === "deno") return [process.execPath, "run", "-A", file, ...args];
+  return [process.execPath, file, ...args];
+}
+
+/** Run `script` in a fresh process of this runtime; kill it after `timeoutMs`. */
+export function runChild(script: string, args: string[], timeoutMs: number): Promise<ChildResult> {
+  const [cmd, ...argv] = childCommand(script, args);
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (b: Uint8Array) => (stdout += new TextDecoder().decode(b)));
+    child.stderr.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut, ms: performance.now() - t0 });
+    });
+  });
+}

@@ -34,9 +34,9 @@ export {
   type WaitResult,
 } from "./core/futex.ts";
 export type { Placement, WordHandle } from "./core/word.ts";
-export type { CommonOptions } from "./core/primitive.ts";
+export type { AsyncWaitOptions, CommonOptions } from "./core/primitive.ts";
+export { DeadlockError, NotHeldError } from "./core/errors.ts";
 export {
-  type AsyncWaitOptions,
   EV_BUSY,
   EV_FREE,
   EV_SET,
@@ -44,3 +44,21 @@ export {
   type ManualResetEventOptions,
 } from "./core/event.ts";
 export { keepAliveCount } from "./adapters/keepalive.ts";
+export {
+  LOCKCNT_COUNT_STEP,
+  LOCKCNT_FREE,
+  LOCKCNT_LOCKED,
+  LOCKCNT_MAX_COUNT,
+  LOCKCNT_STATE_MASK,
+  LOCKCNT_WAITING,
+  LockCnt,
+  type LockCntOptions,
+} from "./core/lockcnt.ts";
+export { Mutex, MUTEX_CONTENDED, MUTEX_LOCKED, MUTEX_UNLOCKED, MutexGuard, type MutexOptions } from "./core/mutex.ts";
+export {
+  Semaphore,
+  SEMAPHORE_MAX,
+  SEMAPHORE_WAITERS,
+  type SemaphoreHandle,
+  type SemaphoreOptions,
+} from "./core/semaphore.ts";

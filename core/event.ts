@@ -22,8 +22,16 @@
  */
 
 import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
-import { attachSetup, type CommonOptions, createSetup, type PrimitiveSetup } from "./primitive.ts";
-import { checkOptions, checkSignal, checkTimeout } from "./validate.ts";
+import {
+  asyncOptions,
+  type AsyncWaitOptions,
+  attachedOptions,
+  attachSetup,
+  type CommonOptions,
+  createSetup,
+  takeAttached,
+} from "./primitive.ts";
+import { checkTimeout } from "./validate.ts";
 import type { Placement, WordHandle } from "./word.ts";
 
 /** QEMU's EV_SET: signalled. */
@@ -34,20 +42,11 @@ export const EV_FREE = 1;
 export const EV_BUSY = -1;
 
 const KIND = "ManualResetEvent";
-const ATTACH: unique symbol = Symbol("attach");
 
 /** Options for `new ManualResetEvent(...)`. */
 export interface ManualResetEventOptions extends Placement, CommonOptions {
   /** Start signalled (default false: FREE). */
   set?: boolean;
-}
-
-/** Options for async waits. */
-export interface AsyncWaitOptions {
-  /** Give up after this many milliseconds (whole number ≥ 0); the promise then resolves false. */
-  timeout?: number;
-  /** Abort the wait; the promise rejects with `signal.reason`. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -78,7 +77,7 @@ export class ManualResetEvent {
    * waiting on loses their wakeup: create once, then share the handle.
    */
   constructor(options?: ManualResetEventOptions) {
-    const attached = (options as { [ATTACH]?: PrimitiveSetup } | undefined)?.[ATTACH];
+    const attached = takeAttached(options);
     const setup = attached ?? createSetup(`new ${KIND}`, KIND, options);
     this.#view = setup.view;
     this.#futex = setup.futex;
@@ -113,7 +112,7 @@ export class ManualResetEvent {
           `(0 set, 1 free, -1 busy); pass the .handle of a ManualResetEvent`,
       );
     }
-    return new ManualResetEvent({ [ATTACH]: setup } as ManualResetEventOptions);
+    return new ManualResetEvent(attachedOptions(setup));
   }
 
   /** The futex driving this event. */
@@ -186,11 +185,7 @@ export class ManualResetEvent {
    * ```
    */
   async waitAsync(options?: AsyncWaitOptions): Promise<boolean> {
-    const where = `${KIND}.waitAsync`;
-    const o = checkOptions<AsyncWaitOptions>(options, where);
-    const timeout = checkTimeout(o.timeout, where);
-    const signal = checkSignal(o.signal, where);
-    if (signal?.aborted) throw signal.reason;
+    const { timeout, signal } = asyncOptions(`${KIND}.waitAsync`, options);
     const view = this.#view;
     let v = Atomics.load(view, 0);
     if (v === EV_SET) return true;

@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_SPINS, type Futex, getDefaultFutex } from "./futex.ts";
-import { checkFutex, checkOptions, checkSpins } from "./validate.ts";
+import { checkFutex, checkOptions, checkSignal, checkSpins, checkTimeout } from "./validate.ts";
 import { attachWord, type PlacedWord, placeWord, type WordHandle } from "./word.ts";
 
 /** Options every primitive accepts, whether created or attached. */
@@ -36,11 +36,43 @@ export function createSetup(where: string, kind: string, options: unknown): Prim
   return { ...placeWord(where, kind, futex, o.buffer, o.byteOffset), futex, spins };
 }
 
+const ATTACH: unique symbol = Symbol("attach");
+
+/**
+ * Options that carry an already-attached setup into a constructor, so `from()` can build an
+ * instance without re-initialising the word. The symbol is module-private: users cannot forge it.
+ */
+export function attachedOptions<T>(setup: PrimitiveSetup): T {
+  return { [ATTACH]: setup } as T;
+}
+
+/** The setup carried by {@link attachedOptions}, if any. */
+export function takeAttached(options: unknown): PrimitiveSetup | undefined {
+  return (options as { [ATTACH]?: PrimitiveSetup } | undefined)?.[ATTACH];
+}
+
 /** Setup for attaching to an existing word through its handle. */
 export function attachSetup(where: string, kind: string, handle: unknown, options: unknown): PrimitiveSetup {
   const o = checkOptions<CommonOptions>(options, where);
   const { futex, spins } = common(where, o);
   return { ...attachWord(where, kind, futex, handle), futex, spins };
+}
+
+/** Options for async waits (`waitAsync`, `lockAsync`, `acquireAsync`). */
+export interface AsyncWaitOptions {
+  /** Give up after this many milliseconds (whole number ≥ 0); the promise then resolves false. */
+  timeout?: number;
+  /** Abort the wait; the promise rejects with `signal.reason` and nothing is left acquired. */
+  signal?: AbortSignal;
+}
+
+/** Check async options; throws the signal's reason if it is already aborted. */
+export function asyncOptions(where: string, options: unknown): { timeout: number | undefined; signal: AbortSignal | undefined } {
+  const o = checkOptions<AsyncWaitOptions>(options, where);
+  const timeout = checkTimeout(o.timeout, where);
+  const signal = checkSignal(o.signal, where);
+  if (signal?.aborted) throw signal.reason;
+  return { timeout, signal };
 }
 
 export type { WordHandle };

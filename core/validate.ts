@@ -82,3 +82,14 @@ export function checkFutex(futex: unknown, where: string): Futex {
   }
   return f;
 }
+
+/** A whole number in [min, max] (counts, permits). */
+export function checkCount(n: unknown, where: string, what: string, min: number, max: number): number {
+  if (typeof n !== "number") {
+    throw new TypeError(`${where}: ${what} must be a number (got ${describe(n)}); pass a whole number from ${min} to ${max}`);
+  }
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(`${where}: ${what} must be a whole number from ${min} to ${max} (got ${describe(n)})`);
+  }
+  return n;
+}

@@ -1,0 +1,252 @@
+/**
+ * Semaphore — a counting semaphore on one futex word (no mutex, no condition variable).
+ *
+ * The word: bits 0–30 the count of permits, bit 31 WAITERS ("someone may sleep"). Read through
+ * an Int32Array, a word with WAITERS set is negative.
+ *
+ * acquire: if count > 0, CAS count→count-1 keeping the WAITERS bit (fast path, no futex call).
+ *          Otherwise set WAITERS (CAS) and sleep while the word is exactly WAITERS|0; re-check
+ *          after every return. A thread that slept takes its permit with WAITERS set again: it
+ *          cannot know whether others still sleep, so the next release wakes one more (the
+ *          same baton rule as the mutex's CONTENDED state).
+ * release: CAS count→count+n clearing WAITERS; if WAITERS was set, wake one (n = 1) or all
+ *          (n > 1). A release nobody waits for makes no futex call; releases with no sleeper
+ *          simply add up in the count.
+ * give-up: a timed-out or aborted acquirer that slept wakes one before leaving, in case it
+ *          consumed the wake a release meant for a sleeper that can now take the permit.
+ *
+ * @module
+ */
+
+import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
+import {
+  asyncOptions,
+  type AsyncWaitOptions,
+  attachedOptions,
+  attachSetup,
+  type CommonOptions,
+  createSetup,
+  type PrimitiveSetup,
+  takeAttached,
+} from "./primitive.ts";
+import { checkCount, checkOptions, checkTimeout } from "./validate.ts";
+import type { Placement, WordHandle } from "./word.ts";
+
+/** The largest count a Semaphore can hold (31 bits). */
+export const SEMAPHORE_MAX = 0x7fffffff;
+/** Bit 31 of the word: someone may sleep. */
+export const SEMAPHORE_WAITERS: number = 0x80000000 | 0;
+const COUNT = 0x7fffffff;
+const KIND = "Semaphore";
+
+/** Options for `new Semaphore(initial, ...)`. */
+export interface SemaphoreOptions extends Placement, CommonOptions {
+  /** The most permits the semaphore may hold (default and largest 2³¹−1); `release` beyond it throws. */
+  max?: number;
+}
+
+/** A semaphore's handle also carries its `max`, so every attached instance enforces the same bound. */
+export interface SemaphoreHandle extends WordHandle {
+  /** The bound given at creation. */
+  readonly max: number;
+}
+
+/**
+ * A counting semaphore shared between workers.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "@futex/sync";
+ * const slots = new Semaphore(3);          // 3 permits; post slots.handle, Semaphore.from(handle) in workers
+ * if (slots.acquire(1000)) {
+ *   try { work(); } finally { slots.release(); }
+ * }
+ * await slots.acquireAsync({ signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export class Semaphore {
+  readonly #view: Int32Array;
+  readonly #futex: Futex;
+  readonly #spins: number;
+  readonly #max: number;
+  /** Where the word lives (and the bound): post it to a worker and attach with {@link Semaphore.from}. */
+  readonly handle: SemaphoreHandle;
+
+  /**
+   * Create a semaphore holding `initial` permits (a whole number from 0 to `max`), in its own
+   * 4-byte SharedArrayBuffer or at `{ buffer, byteOffset }`.
+   */
+  constructor(initial: number, options?: SemaphoreOptions) {
+    const attached = takeAttached(options) as (PrimitiveSetup & { max: number }) | undefined;
+    let setup: PrimitiveSetup;
+    let max: number;
+    if (attached !== undefined) {
+      setup = attached;
+      max = attached.max;
+    } else {
+      const o = checkOptions<SemaphoreOptions>(options, `new ${KIND}`);
+      max = o.max === undefined ? SEMAPHORE_MAX : checkCount(o.max, `new ${KIND}`, "max", 1, SEMAPHORE_MAX);
+      checkCount(initial, `new ${KIND}`, "initial", 0, max);
+      setup = createSetup(`new ${KIND}`, KIND, options);
+    }
+    this.#view = setup.view;
+    this.#futex = setup.futex;
+    this.#spins = setup.spins;
+    this.#max = max;
+    this.handle = Object.freeze({ ...setup.handle, max });
+    if (attached === undefined) Atomics.store(this.#view, 0, initial);
+  }
+
+  /**
+   * Attach to an existing semaphore (for example in a worker) without re-initialising it.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@futex/sync";
+   * import { workerData } from "node:worker_threads";
+   * const s = Semaphore.from(workerData.semaphore);
+   * ```
+   */
+  static from(handle: SemaphoreHandle | WordHandle, options?: CommonOptions): Semaphore {
+    const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
+    const given = (handle as Partial<SemaphoreHandle>).max;
+    const max = given === undefined ? SEMAPHORE_MAX : checkCount(given, `${KIND}.from`, "handle.max", 1, SEMAPHORE_MAX);
+    const count = Atomics.load(setup.view, 0) & COUNT;
+    if (count > max) {
+      throw new TypeError(
+        `${KIND}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${count} permits, more than max ${max}; ` +
+          "pass the .handle of a Semaphore",
+      );
+    }
+    return new Semaphore(0, attachedOptions({ ...setup, max } as PrimitiveSetup));
+  }
+
+  /** Permits available right now (a snapshot). */
+  get value(): number {
+    return Atomics.load(this.#view, 0) & COUNT;
+  }
+
+  /** The most permits this semaphore may hold. */
+  get max(): number {
+    return this.#max;
+  }
+
+  /** Take a permit if one is available; never waits. */
+  tryAcquire(): boolean {
+    const view = this.#view;
+    let v = Atomics.load(view, 0);
+    while ((v & COUNT) > 0) {
+      const seen = Atomics.compareExchange(view, 0, v, v - 1); // keeps the WAITERS bit
+      if (seen === v) return true;
+      v = seen;
+    }
+    return false;
+  }
+
+  /**
+   * Block until a permit is taken (true) or `timeoutMs` passes (false; `acquire(0)` only polls).
+   * Spins briefly before sleeping.
+   */
+  acquire(timeoutMs?: number): boolean {
+    const timeout = checkTimeout(timeoutMs, `${KIND}.acquire`);
+    if (this.tryAcquire()) return true;
+    if (timeout === 0) return false;
+    const view = this.#view;
+    let v = spinWhileEqual(view, 0, Atomics.load(view, 0), this.#spins);
+    const deadline = deadlineAfter(timeout);
+    let slept = false;
+    for (;;) {
+      const count = v & COUNT;
+      if (count > 0) {
+        const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1; // after a sleep, assume others sleep too
+        const seen = Atomics.compareExchange(view, 0, v, want);
+        if (seen === v) return true;
+        v = seen;
+        continue;
+      }
+      const left = remainingMs(deadline);
+      if (left <= 0) {
+        if (slept) this.#futex.wakeOne(view, 0); // pass on a wake we may have consumed
+        return false;
+      }
+      if (v !== SEMAPHORE_WAITERS) {
+        const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake
+        if (seen !== v) {
+          v = seen;
+          continue;
+        }
+      }
+      this.#futex.wait(view, 0, SEMAPHORE_WAITERS, futexTimeout(left)); // sleeps only while empty and marked
+      slept = true;
+      v = Atomics.load(view, 0);
+    }
+  }
+
+  /**
+   * Take a permit without blocking the thread: resolves true when taken, false after `timeout`
+   * ms; rejects with `signal.reason` on abort, having taken nothing. Never spins.
+   */
+  async acquireAsync(options?: AsyncWaitOptions): Promise<boolean> {
+    const { timeout, signal } = asyncOptions(`${KIND}.acquireAsync`, options);
+    if (this.tryAcquire()) return true;
+    if (timeout === 0) return false;
+    const view = this.#view;
+    const deadline = deadlineAfter(timeout);
+    let slept = false;
+    let v = Atomics.load(view, 0);
+    for (;;) {
+      const count = v & COUNT;
+      if (count > 0) {
+        const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1;
+        const seen = Atomics.compareExchange(view, 0, v, want);
+        if (seen === v) return true;
+        v = seen;
+        continue;
+      }
+      const left = remainingMs(deadline);
+      if (left <= 0) {
+        if (slept) this.#futex.wakeOne(view, 0);
+        return false;
+      }
+      if (v !== SEMAPHORE_WAITERS) {
+        const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS);
+        if (seen !== v) {
+          v = seen;
+          continue;
+        }
+      }
+      await this.#futex.waitAsync(view, 0, SEMAPHORE_WAITERS, futexTimeout(left), signal);
+      slept = true;
+      if (signal?.aborted) {
+        this.#futex.wakeOne(view, 0);
+        throw signal.reason;
+      }
+      v = Atomics.load(view, 0);
+    }
+  }
+
+  /**
+   * Return `n` permits (default 1). Wakes sleepers only if the word says someone may sleep.
+   * Throws RangeError, changing nothing, if the count would pass `max`.
+   */
+  release(n: number = 1): void {
+    checkCount(n, `${KIND}.release`, "n", 1, SEMAPHORE_MAX);
+    const view = this.#view;
+    let v = Atomics.load(view, 0);
+    for (;;) {
+      const count = v & COUNT;
+      if (count + n > this.#max) {
+        throw new RangeError(
+          `${KIND}.release: ${count} + ${n} permits would pass max ${this.#max}; release only what was acquired`,
+        );
+      }
+      const seen = Atomics.compareExchange(view, 0, v, count + n); // clears WAITERS
+      if (seen === v) break;
+      v = seen;
+    }
+    if (v < 0) { // WAITERS was set
+      if (n === 1) this.#futex.wakeOne(view, 0);
+      else this.#futex.wakeAll(view, 0);
+    }
+  }
+}

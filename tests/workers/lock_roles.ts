@@ -1,0 +1,196 @@
+/**
+ * Worker side of the lock scenarios: S9 (MCS lock on the raw Futex contract), S10 (LockCnt
+ * random-op stress), S11 (LockCnt blocking cases), S13 (semaphore producers/consumers) and the
+ * mutex counter stress. Plain or chaos futex; every wait bounded (or ended by the watchdog).
+ */
+
+import { parentPort, workerData } from "node:worker_threads";
+import { atomicsFutex, type Futex, LockCnt, Mutex, Semaphore } from "../../mod.ts";
+import { chaosFutex } from "../../testing.ts";
+import { L } from "../support/lock_layout.ts";
+import { prng } from "../support/random.ts";
+
+interface Data {
+  scenario: string;
+  role: string;
+  id: number;
+  sab: SharedArrayBuffer;
+  chaos: boolean;
+  seed: number;
+  spin: number | undefined;
+  rounds: number;
+}
+
+const d = workerData as Data;
+const i32 = new Int32Array(d.sab);
+const futex: Futex = d.chaos ? chaosFutex(atomicsFutex, { seed: d.seed }) : atomicsFutex;
+const random = prng(d.seed);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const LIMIT_MS = 10_000;
+
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** Enter a critical section: no one else may be inside; bump both counters; long every 32nd. */
+function section(n: number): void {
+  if (Atomics.exchange(i32, L.INSECT, 1) !== 0) fail(`two threads inside the critical section (worker ${d.id})`);
+  i32[L.PLAIN]++; // plain read-modify-write: only mutual exclusion keeps it exact
+  Atomics.add(i32, L.ATOMIC, 1);
+  if (n % 32 === 31) sleepMs(0.1); // a long section, so contenders really sleep
+  Atomics.store(i32, L.INSECT, 0);
+}
+
+function freeAndReallocate(lc: LockCnt): void {
+  if (lc.count !== 0) fail(`freeing while ${lc.count} visits are in progress`);
+  Atomics.store(i32, L.VALID, 0);
+  Atomics.add(i32, L.FREES, 1);
+  Atomics.store(i32, L.VALID, 1);
+}
+
+function visit(): void {
+  if (Atomics.load(i32, L.VALID) !== 1) fail(`a visitor saw the object freed (worker ${d.id})`);
+}
+
+const roles: Record<string, () => Record<string, unknown>> = {
+  // S9: QEMU's MCS lock from test-aio-multithread, written on the raw Futex contract.
+  "s9.worker"() {
+    const me = L.NODES + 16 * d.id;
+    for (let n = 0; n < d.rounds; n++) {
+      Atomics.store(i32, me, -1); // next
+      Atomics.store(i32, me + 1, 1); // locked
+      const prev = Atomics.exchange(i32, L.HEAD, d.id);
+      if (prev !== -1) {
+        Atomics.store(i32, L.NODES + 16 * prev, d.id);
+        const end = performance.now() + LIMIT_MS;
+        while (Atomics.load(i32, me + 1) === 1) { // re-check after every return: wakes may be spurious
+          if (performance.now() > end) fail(`S9 worker ${d.id} never got the lock`);
+          futex.wait(i32, me + 1, 1, 100);
+        }
+      }
+      i32[L.PLAIN]++;
+      Atomics.add(i32, L.ATOMIC, 1);
+      // unlock
+      if (Atomics.load(i32, me) === -1) {
+        if (Atomics.load(i32, L.HEAD) === d.id && Atomics.compareExchange(i32, L.HEAD, d.id, -1) === d.id) continue;
+        let spins = 0;
+        while (Atomics.load(i32, me) === -1) if (++spins % 1000 === 0) sleepMs(0.01); // successor is linking in
+      }
+      const next = Atomics.load(i32, me);
+      const nextLocked = L.NODES + 16 * next + 1;
+      Atomics.store(i32, nextLocked, 0);
+      futex.wakeOne(i32, nextLocked);
+    }
+    return {};
+  },
+  // Mutex counter stress (QEMU's /aio/multi/mutex/* shape).
+  "mutex.worker"() {
+    const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let timed = 0;
+    for (let n = 0; n < d.rounds; n++) {
+      const r = random();
+      if (r < 0.1) {
+        if (!m.tryLock()) continue;
+      } else if (r < 0.3) {
+        if (!m.lock(LIMIT_MS)) fail(`mutex worker ${d.id}: lock(${LIMIT_MS}) timed out`);
+        timed++;
+      } else {
+        m.lock();
+      }
+      section(n);
+      m.unlock();
+    }
+    return { timed };
+  },
+  // S10: LockCnt mutual exclusion and free safety, four random op kinds.
+  "s10.worker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let sections = 0;
+    const ops = [0, 0, 0, 0];
+    for (let n = 0; n < d.rounds; n++) {
+      const op = Math.floor(random() * 4);
+      ops[op]++;
+      if (op === 0) { // (a) lock; section; free if idle; unlock
+        lc.lock();
+        section(sections++);
+        if (lc.count === 0) freeAndReallocate(lc);
+        lc.unlock();
+      } else if (op === 1) { // (b) inc; visit; dec
+        lc.inc();
+        visit();
+        lc.dec();
+      } else if (op === 2) { // (c) inc; visit; free right after the last visit
+        lc.inc();
+        visit();
+        if (lc.decAndLock()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.unlock();
+        }
+      } else { // (d) inc; visit; in-walk deletion
+        lc.inc();
+        visit();
+        if (lc.decIfLock()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.incAndUnlock();
+        }
+        visit();
+        lc.dec();
+      }
+    }
+    return { sections, ops };
+  },
+  // S11: a blocked inc / lock in a worker, driven by the main thread.
+  "s11.inc"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1); // "about to block"
+    Atomics.notify(i32, L.PRODUCED);
+    lc.inc();
+    Atomics.add(i32, L.CONSUMED, 1); // "passed"
+    return { word: Atomics.load(i32, 0) };
+  },
+  "s11.locker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1);
+    lc.lock();
+    section(0);
+    lc.unlock();
+    Atomics.add(i32, L.CONSUMED, 1);
+    return {};
+  },
+  // S13: producers release permits one at a time; consumers acquire them with a bounded wait.
+  "s13.producer"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    for (let n = 0; n < d.rounds; n++) {
+      Atomics.add(i32, L.PRODUCED, 1);
+      s.release();
+      if ((n & 255) === 255) sleepMs(0.05); // let consumers drain, so some of them sleep
+    }
+    return {};
+  },
+  "s13.consumer"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let got = 0;
+    for (let n = 0; n < d.rounds; n++) {
+      const ok = n % 3 === 0 ? s.acquire(LIMIT_MS) : (s.tryAcquire() || s.acquire(LIMIT_MS));
+      if (!ok) fail(`S13 consumer ${d.id}: no permit within ${LIMIT_MS} ms after ${got} (value ${s.value})`);
+      const consumed = Atomics.add(i32, L.CONSUMED, 1) + 1;
+      if (consumed > Atomics.load(i32, L.PRODUCED)) fail(`S13: ${consumed} permits consumed but only ${i32[L.PRODUCED]} produced`);
+      got++;
+    }
+    return { got };
+  },
+};
+
+try {
+  const fn = roles[`${d.scenario}.${d.role}`] ?? fail(`unknown role ${d.scenario}.${d.role}`);
+  parentPort!.postMessage({ ok: true, ...fn() });
+} catch (e) {
+  parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+}

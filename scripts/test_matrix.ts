@@ -31,7 +31,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; out: s
     const child = spawn(cmd, args, {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: { ...process.env, NO_COLOR: "1" },
     });
     let out = "";
     const take = (stream: NodeJS.WriteStream) => (b: Buffer): void => {

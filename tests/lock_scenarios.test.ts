@@ -32,7 +32,8 @@ function spawn(
       rounds: n,
     })),
     timeoutMs,
-    () => `word ${words[L.PRIM]}, plain ${words[L.PLAIN]}, atomic ${words[L.ATOMIC]}`,
+    () => `word ${words[L.PRIM]}, plain ${words[L.PLAIN]}, atomic ${words[L.ATOMIC]}, ops ${words[L.OPS]}`,
+    { progress: () => words[L.ATOMIC] + words[L.OPS] + words[L.CONSUMED] + words[L.PRODUCED], ms: 10_000 },
   );
 }
 

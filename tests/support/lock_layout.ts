@@ -11,6 +11,7 @@ export const L = {
   FREES: 96, // S10: frees done
   PRODUCED: 112, // S13
   CONSUMED: 128, // S13
+  OPS: 144, // operations completed, all workers (progress for the stall watchdog)
   NODES: 256, // S9: node i at NODES + 16*i: [next, locked]
 } as const;
 

@@ -45,6 +45,7 @@ export async function runWorkers(
   datas: Record<string, unknown>[],
   timeoutMs: number,
   describeState?: () => string,
+  stall?: { progress: () => number; ms: number },
 ): Promise<WorkerReport[]> {
   const workers = datas.map((d) => new Worker(testScript(script), { workerData: d }));
   const reports = workers.map((w, i) =>
@@ -58,16 +59,29 @@ export async function runWorkers(
     })
   );
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const state = (): string => (describeState ? `; ${describeState()}` : "");
   const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`watchdog: workers did not finish within ${timeoutMs} ms${describeState ? `; ${describeState()}` : ""}`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(new Error(`watchdog: workers did not finish within ${timeoutMs} ms${state()}`)), timeoutMs);
+    if (stall) { // fail fast when shared progress stops: a lost wakeup shows as a stall long before the deadline
+      let last = stall.progress();
+      let since = performance.now();
+      poll = setInterval(() => {
+        const now = stall.progress();
+        if (now !== last) {
+          last = now;
+          since = performance.now();
+        } else if (performance.now() - since > stall.ms) {
+          reject(new Error(`watchdog: no progress for ${stall.ms} ms (stuck at ${now}: lost wakeup?)${state()}`));
+        }
+      }, 100);
+    }
   });
   try {
     return await Promise.race([Promise.all(reports), watchdog]);
   } finally {
     clearTimeout(timer);
+    clearInterval(poll);
     for (const r of reports) r.catch(() => {}); // the exit after a report is expected
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -82,19 +96,25 @@ export interface ChildResult {
   ms: number;
 }
 
-/** The command line that runs `script` (a tests/ path without extension) in this runtime. */
-export function childCommand(script: string, args: string[] = []): string[] {
-  const file = testScript(script).pathname;
+/** The command line that runs a program file in this runtime. */
+export function childCommand(file: string, args: string[] = []): string[] {
   if (runtime === "deno") return [process.execPath, "run", "-A", file, ...args];
   return [process.execPath, file, ...args];
 }
 
-/** Run `script` in a fresh process of this runtime; kill it after `timeoutMs`. */
+/** Run `script` (a tests/ path without extension) in a fresh process of this runtime. */
 export function runChild(script: string, args: string[], timeoutMs: number): Promise<ChildResult> {
-  const [cmd, ...argv] = childCommand(script, args);
+  return runChildFile(testScript(script).pathname, timeoutMs, args);
+}
+
+/** Run a program file in a fresh process of this runtime; kill it after `timeoutMs`. */
+export function runChildFile(file: string, timeoutMs: number, args: string[] = []): Promise<ChildResult> {
+  const [cmd, ...argv] = childCommand(file, args);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    delete env.FORCE_COLOR; // Deno colours output whenever FORCE_COLOR is set, even to "0"
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

@@ -115,6 +115,7 @@ const roles: Record<string, () => Record<string, unknown>> = {
     for (let n = 0; n < d.rounds; n++) {
       const op = Math.floor(random() * 4);
       ops[op]++;
+      if ((n & 63) === 0) Atomics.add(i32, L.OPS, 1);
       if (op === 0) { // (a) lock; section; free if idle; unlock
         lc.lock();
         section(sections++);

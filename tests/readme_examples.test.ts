@@ -1,0 +1,50 @@
+/**
+ * Every README block preceded by `<!-- example: name -->` is run as a program in this runtime
+ * (imports of "@futex/sync" pointed at this checkout) and must print exactly what the
+ * `<!-- prints: … -->` comment after it says. Node 20 cannot run TypeScript, so under Node the
+ * example is first transpiled with the project's own TypeScript compiler.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runChildFile, runtime } from "./support/runtime.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const fromBuild = runtime === "node";
+const repo = join(here, "..", ...(fromBuild ? [".."] : []));
+const readme = readFileSync(join(repo, "README.md"), "utf8");
+const entry = fromBuild ? join(repo, "build", "mod.js") : join(repo, "mod.ts");
+
+const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\n```ts\n([\s\S]*?)```\n<!-- prints: ([\s\S]*?) -->/g)];
+
+test("the README has runnable examples", () => {
+  assert.ok(blocks.length >= 3, `found ${blocks.length} examples`);
+});
+
+for (const [, name, code, prints] of blocks) {
+  test(`README example "${name}" prints what the README says`, async () => {
+    let source = code.replaceAll(`"@futex/sync"`, JSON.stringify(entry));
+    if (fromBuild) {
+      const tsName = "typescript";
+      const ts = (await import(tsName)).default;
+      source = ts.transpileModule(source, {
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+      }).outputText;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "futex-example-"));
+    try {
+      const file = join(dir, `${name}.${fromBuild ? "mjs" : "ts"}`);
+      writeFileSync(file, source);
+      const r = await runChildFile(file, 30_000);
+      assert.equal(r.timedOut, false, "the example hung");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), prints.trim());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

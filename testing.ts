@@ -12,5 +12,5 @@
  * @module
  */
 
-export { type ChaosOptions, chaosFutex } from "./adapters/chaos.ts";
+export { type ChaosOptions, chaosFutex, seededRandom } from "./adapters/chaos.ts";
 export { type CountingFutex, countingFutex, type FutexCalls } from "./adapters/counting.ts";

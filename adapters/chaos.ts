@@ -24,7 +24,18 @@ export interface ChaosOptions {
   wakeAllRate?: number;
 }
 
-function mulberry32(seed: number): () => number {
+/**
+ * A seeded PRNG (mulberry32) returning numbers in [0, 1): the chaos futex's source of
+ * randomness, exported so stress tests can replay their own random choices.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from "@futex/sync/testing";
+ * const random = seededRandom(42);
+ * random(); // the same sequence for the same seed
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -61,7 +72,7 @@ export function chaosFutex(inner: Futex, options: ChaosOptions = {}): Futex {
   if (typeof maxDelayMs !== "number" || !(maxDelayMs >= 0)) {
     throw new RangeError(`chaosFutex: maxDelayMs must be a number ≥ 0 (got ${String(maxDelayMs)})`);
   }
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const sleeper = new Int32Array(new SharedArrayBuffer(4)); // private word nobody wakes
   const maybeDelay = (): void => {
     if (random() < delay) Atomics.wait(sleeper, 0, 0, random() * maxDelayMs);

@@ -4,9 +4,7 @@
  * { ok, ...stats } or { ok: false, error }. Every wait has a finite limit.
  */
 
-import { parentPort, workerData } from "node:worker_threads";
-import { atomicsFutex, type Futex, ManualResetEvent } from "../../mod.ts";
-import { chaosFutex } from "../../testing.ts";
+import { ManualResetEvent } from "../../mod.ts";
 import {
   DATA,
   DONE,
@@ -24,38 +22,17 @@ import {
   STOP,
   WAIT_LIMIT_MS,
 } from "../support/event_layout.ts";
+import { data as d, fail, futex, runRole, sleepMs } from "../support/worker_env.ts";
 
-interface Data {
-  scenario: string;
-  role: string;
-  id: number;
-  sab: SharedArrayBuffer;
-  chaos: boolean;
-  seed: number;
-  spin: number | undefined;
-  rounds: number;
-  waiters: number;
-}
-
-const d = workerData as Data;
 const i32 = new Int32Array(d.sab);
-const futex: Futex = d.chaos ? chaosFutex(atomicsFutex, { seed: d.seed }) : atomicsFutex;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const waiters = d.waiters ?? 0;
 
 function ev(i: number): ManualResetEvent {
   return ManualResetEvent.from({ buffer: d.sab, byteOffset: eventOffset(i) }, { futex, spin: d.spin });
 }
 
-function fail(msg: string): never {
-  throw new Error(msg);
-}
-
 function mustWait(e: ManualResetEvent, what: string): void {
   if (!e.wait(WAIT_LIMIT_MS)) fail(`${what}: event wait timed out after ${WAIT_LIMIT_MS} ms (lost wakeup?)`);
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** Harness wait: block while slot `idx` still holds what we saw, until it reaches `target`. */
@@ -85,7 +62,7 @@ const roles: Record<string, () => Record<string, unknown>> = {
   "s1.driver"() {
     const done = ev(0);
     for (let r = 1; r <= d.rounds; r++) {
-      for (let i = 0; i < d.waiters; i++) {
+      for (let i = 0; i < waiters; i++) {
         done.reset();
         publish(JOB + i, r);
         mustWait(done, `S1 round ${r} remote ${i}`);
@@ -94,7 +71,7 @@ const roles: Record<string, () => Record<string, unknown>> = {
       }
     }
     Atomics.store(i32, 0, 0x7777); // "destroy" the event word right after the last wait
-    for (let i = 0; i < d.waiters; i++) publish(JOB + i, -1);
+    for (let i = 0; i < waiters; i++) publish(JOB + i, -1);
     return {};
   },
   "s1.remote"() {
@@ -142,12 +119,12 @@ const roles: Record<string, () => Record<string, unknown>> = {
   "s3.driver"() {
     const e = [ev(0), ev(1)];
     for (let r = 0; r < d.rounds; r++) {
-      awaitAtLeast(PASSED, d.waiters * r);
+      awaitAtLeast(PASSED, waiters * r);
       e[(r + 1) % 2].reset();
       Atomics.store(i32, ROUND, r);
       e[r % 2].set();
     }
-    awaitAtLeast(PASSED, d.waiters * d.rounds);
+    awaitAtLeast(PASSED, waiters * d.rounds);
     return { passed: Atomics.load(i32, PASSED) };
   },
   "s3.waiter"() {
@@ -169,7 +146,7 @@ const roles: Record<string, () => Record<string, unknown>> = {
       e.reset();
       publish(ROUND, r);
       const end = performance.now() + WAIT_LIMIT_MS;
-      while (Atomics.load(i32, ENTERED) < d.waiters * r || Atomics.load(word, 0) !== -1) {
+      while (Atomics.load(i32, ENTERED) < waiters * r || Atomics.load(word, 0) !== -1) {
         if (performance.now() > end) fail(`S4 round ${r}: waiters never made the event BUSY (word ${word[0]})`);
         sleepMs(1);
       }
@@ -179,7 +156,7 @@ const roles: Record<string, () => Record<string, unknown>> = {
       if (after !== -1) fail(`S4 round ${r}: reset turned BUSY into ${after}`);
       const t0 = performance.now();
       e.set();
-      awaitAtLeast(RETURNED, d.waiters * r, 400);
+      awaitAtLeast(RETURNED, waiters * r, 400);
       worstMs = Math.max(worstMs, performance.now() - t0);
     }
     return { worstMs };
@@ -292,9 +269,4 @@ const roles: Record<string, () => Record<string, unknown>> = {
   },
 };
 
-try {
-  const fn = roles[`${d.scenario}.${d.role}`] ?? fail(`unknown role ${d.scenario}.${d.role}`);
-  parentPort!.postMessage({ ok: true, ...fn() });
-} catch (e) {
-  parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
-}
+runRole(roles);

@@ -4,38 +4,15 @@
  * mutex counter stress. Plain or chaos futex; every wait bounded (or ended by the watchdog).
  */
 
-import { parentPort, workerData } from "node:worker_threads";
-import { atomicsFutex, type Futex, LockCnt, Mutex, Semaphore } from "../../mod.ts";
-import { chaosFutex } from "../../testing.ts";
+import { LockCnt, Mutex, Semaphore } from "../../mod.ts";
+import { seededRandom } from "../../testing.ts";
 import { L } from "../support/lock_layout.ts";
-import { prng } from "../support/random.ts";
+import { data as d, fail, futex, runRole, sleepMs } from "../support/worker_env.ts";
 
-interface Data {
-  scenario: string;
-  role: string;
-  id: number;
-  sab: SharedArrayBuffer;
-  chaos: boolean;
-  seed: number;
-  spin: number | undefined;
-  rounds: number;
-}
-
-const d = workerData as Data;
 const i32 = new Int32Array(d.sab);
-const futex: Futex = d.chaos ? chaosFutex(atomicsFutex, { seed: d.seed }) : atomicsFutex;
-const random = prng(d.seed);
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const random = seededRandom(d.seed);
 const LIMIT_MS = 10_000;
 
-
-function fail(msg: string): never {
-  throw new Error(msg);
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
 
 /** Enter a critical section: no one else may be inside; bump both counters; long every 32nd. */
 function section(n: number): void {
@@ -189,9 +166,4 @@ const roles: Record<string, () => Record<string, unknown>> = {
   },
 };
 
-try {
-  const fn = roles[`${d.scenario}.${d.role}`] ?? fail(`unknown role ${d.scenario}.${d.role}`);
-  parentPort!.postMessage({ ok: true, ...fn() });
-} catch (e) {
-  parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-}
+runRole(roles);

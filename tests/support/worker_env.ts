@@ -1,0 +1,49 @@
+/**
+ * What every scenario worker shares: its workerData shape, the futex it drives (plain Atomics or
+ * seeded chaos), a sleep, and the report protocol ({ ok, ...stats } or { ok: false, error }).
+ */
+
+import { parentPort, workerData } from "node:worker_threads";
+import { atomicsFutex, type Futex } from "../../mod.ts";
+import { chaosFutex } from "../../testing.ts";
+
+/** workerData of a scenario worker. */
+export interface RoleData {
+  scenario: string;
+  role: string;
+  id: number;
+  sab: SharedArrayBuffer;
+  chaos: boolean;
+  seed: number;
+  spin: number | undefined;
+  rounds: number;
+  waiters?: number;
+}
+
+/** This worker's data. */
+export const data: RoleData = workerData as RoleData;
+
+/** The futex this worker's primitives use. */
+export const futex: Futex = data.chaos ? chaosFutex(atomicsFutex, { seed: data.seed }) : atomicsFutex;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Block this worker for `ms` milliseconds (fractions allowed). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** Throw a scenario failure. */
+export function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+/** Run the role named by workerData and post its report. */
+export function runRole(roles: Record<string, () => Record<string, unknown>>): void {
+  try {
+    const fn = roles[`${data.scenario}.${data.role}`] ?? fail(`unknown role ${data.scenario}.${data.role}`);
+    parentPort!.postMessage({ ok: true, ...fn() });
+  } catch (e) {
+    parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  }
+}

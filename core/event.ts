@@ -43,6 +43,13 @@ export const EV_BUSY = -1;
 
 const KIND = "ManualResetEvent";
 
+function corrupted(v: number): TypeError {
+  return new TypeError(
+    `${KIND}: the word holds ${v}, which is no event state (0 set, 1 free, -1 busy); ` +
+      "something else wrote to it — a word must hold one primitive at a time",
+  );
+}
+
 /** Options for `new ManualResetEvent(...)`. */
 export interface ManualResetEventOptions extends Placement, CommonOptions {
   /** Start signalled (default false: FREE). */
@@ -162,6 +169,8 @@ export class ManualResetEvent {
       if (v === EV_FREE) {
         v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY); // announce: the next set must wake
         if (v === EV_SET) return true; // a set won the race
+      } else if (v !== EV_BUSY) {
+        throw corrupted(v);
       }
       const left = remainingMs(deadline);
       if (left <= 0) return false; // the word may stay BUSY: harmless, the next set wakes nobody
@@ -195,6 +204,8 @@ export class ManualResetEvent {
       if (v === EV_FREE) {
         v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY);
         if (v === EV_SET) return true;
+      } else if (v !== EV_BUSY) {
+        throw corrupted(v);
       }
       const left = remainingMs(deadline);
       if (left <= 0) return false;

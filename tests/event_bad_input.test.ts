@@ -90,3 +90,10 @@ test("from() refuses non-handles, foreign kinds and words that hold no event sta
   assert.equal(new Int32Array(sab)[1], 7);
   assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 6 }), RangeError);
 });
+
+test("a word overwritten with a non-event value makes wait throw instead of spinning", async () => {
+  const ev = new ManualResetEvent();
+  Atomics.store(new Int32Array(ev.handle.buffer, 0, 1), 0, 12345);
+  assert.throws(() => ev.wait(1000), { name: "TypeError", message: /holds 12345, which is no event state/ });
+  await assert.rejects(ev.waitAsync({ timeout: 1000 }), TypeError);
+});

@@ -111,6 +111,32 @@ for (const chaos of [false, true]) {
     assert.equal(w[L.PRIM] & 0x7fffffff, 0);
   });
 
+  test(`an untimed acquire/lock asleep in a worker is woken by release/unlock (${mode})`, async () => {
+    {
+      const sab = new SharedArrayBuffer(LOCK_BYTES);
+      const w = new Int32Array(sab);
+      const s = new Semaphore(0, { buffer: sab, byteOffset: 0 });
+      const done = spawn("wake", sab, chaos, [{ role: "semaphore", id: 0 }], 1, 10_000);
+      await until("the acquirer to mark WAITERS", () => w[L.PRODUCED] === 1 && w[0] < 0);
+      await tick(20);
+      s.release();
+      await done;
+      assert.equal(s.value, 0);
+    }
+    {
+      const sab = new SharedArrayBuffer(LOCK_BYTES);
+      const w = new Int32Array(sab);
+      const m = new Mutex({ buffer: sab, byteOffset: 0 });
+      m.lock();
+      const done = spawn("wake", sab, chaos, [{ role: "mutex", id: 0 }], 1, 10_000);
+      await until("the locker to mark the mutex contended", () => w[L.PRODUCED] === 1 && w[0] === 2);
+      await tick(20);
+      m.unlock();
+      await done;
+      assert.equal(w[0], 0);
+    }
+  });
+
   test(`S11 LockCnt blocking semantics with exact words (${mode})`, async () => {
     // count 0 + lock(): an inc() in a worker blocks, the word shows WAITING; unlock lets it through → 0x4.
     {

@@ -142,6 +142,20 @@ const roles: Record<string, () => Record<string, unknown>> = {
     Atomics.add(i32, L.CONSUMED, 1);
     return {};
   },
+  // A sleeper with no timeout must be woken by the release / unlock (no lost wakeup).
+  "wake.semaphore"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    s.acquire();
+    return {};
+  },
+  "wake.mutex"() {
+    const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    m.lock();
+    m.unlock();
+    return {};
+  },
   // S13: producers release permits one at a time; consumers acquire them with a bounded wait.
   "s13.producer"() {
     const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });

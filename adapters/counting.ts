@@ -9,9 +9,13 @@ import type { Futex, WaitResult } from "../core/futex.ts";
 
 /** Calls seen by a {@link countingFutex}. */
 export interface FutexCalls {
+  /** Blocking waits. */
   wait: number;
+  /** Async waits. */
   waitAsync: number;
+  /** Wake-one calls. */
   wakeOne: number;
+  /** Wake-all calls. */
   wakeAll: number;
 }
 

@@ -39,7 +39,7 @@ export const EV_SET = 0;
 /** QEMU's EV_FREE: not signalled, no sleeper announced. */
 export const EV_FREE = 1;
 /** QEMU's EV_BUSY: not signalled, waiters may sleep in the futex. */
-export const EV_BUSY = -1;
+export const EV_BUSY: number = -1;
 
 const KIND = "ManualResetEvent";
 

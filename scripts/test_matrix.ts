@@ -4,7 +4,10 @@
  * after another. Streams each runtime's output, prints each runtime's tally, and ends with one
  * line "N passed, N failed" over all three. Exits non-zero if any runtime fails or crashes.
  *
- * Usage (after `tsc -p .`): node build/scripts/test_matrix.js [--only node,deno,bun] [tests/x.test.ts ...]
+ * With no file arguments it also runs the packaging checks (scripts/check_package.ts) as a fourth
+ * row, "package", since they are one more place a consumer could see a failure.
+ *
+ * Usage (after `tsc -p .`): node build/scripts/test_matrix.js [--only node,deno,bun,package] [tests/x.test.ts ...]
  */
 
 import { spawn } from "node:child_process";
@@ -55,22 +58,29 @@ function lastNumber(out: string, re: RegExp): number | undefined {
 
 const args = process.argv.slice(2);
 const onlyIdx = args.indexOf("--only");
-const only = onlyIdx >= 0 ? args.splice(onlyIdx, 2)[1].split(",") : ["node", "deno", "bun"];
-const files = args;
+const files = onlyIdx >= 0 ? args.filter((_, i) => i !== onlyIdx && i !== onlyIdx + 1) : args;
+// The packaging checks (JSR dry run, npm build, publint, attw, consumers) run with the full suite.
+const only: string[] = onlyIdx >= 0 ? args[onlyIdx + 1].split(",") : files.length ? ["node", "deno", "bun"] : ["node", "deno", "bun", "package"];
+
+async function nodeTest(name: string, targets: string[]): Promise<Tally> {
+  const t0 = performance.now();
+  const { code, out } = await run(process.execPath, ["--test", "--test-reporter=tap", ...targets]);
+  return {
+    runtime: name,
+    passed: lastNumber(out, /^# pass (\d+)$/gm) ?? 0,
+    failed: lastNumber(out, /^# fail (\d+)$/gm) ?? 0,
+    skipped: lastNumber(out, /^# skipped (\d+)$/gm) ?? 0,
+    exitCode: code,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
 
 const runners: Record<string, () => Promise<Tally>> = {
-  async node() {
-    const t0 = performance.now();
-    const targets = files.length ? files.map((f) => join("build", f.replace(/\.ts$/, ".js"))) : [join("build", "tests")];
-    const { code, out } = await run(process.execPath, ["--test", "--test-reporter=tap", ...targets]);
-    return {
-      runtime: "node",
-      passed: lastNumber(out, /^# pass (\d+)$/gm) ?? 0,
-      failed: lastNumber(out, /^# fail (\d+)$/gm) ?? 0,
-      skipped: lastNumber(out, /^# skipped (\d+)$/gm) ?? 0,
-      exitCode: code,
-      seconds: (performance.now() - t0) / 1000,
-    };
+  node() {
+    return nodeTest("node", files.length ? files.map((f) => join("build", f.replace(/\.ts$/, ".js"))) : [join("build", "tests")]);
+  },
+  package() {
+    return nodeTest("package", [join("build", "scripts", "check_package.js")]);
   },
   async deno() {
     const t0 = performance.now();
@@ -109,7 +119,7 @@ const tallies: Tally[] = [];
 for (const name of only) {
   const runner = runners[name];
   if (!runner) throw new Error(`unknown runtime ${name}; use node, deno or bun`);
-  if (name !== "node" && !existsSync(bin(name))) {
+  if ((name === "deno" || name === "bun") && !existsSync(bin(name))) {
     tallies.push({
       runtime: name,
       passed: 0,
@@ -138,7 +148,7 @@ for (const name of only) {
 process.stdout.write("\n=== summary ===\n");
 for (const t of tallies) {
   process.stdout.write(
-    `${t.runtime.padEnd(5)} ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(3)} failed ` +
+    `${t.runtime.padEnd(7)} ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(3)} failed ` +
       `${String(t.skipped).padStart(3)} skipped  ${t.seconds.toFixed(1)} s${t.note ? `  (${t.note})` : ""}\n`,
   );
 }

@@ -12,6 +12,10 @@
  * release: CAS count→count+n clearing WAITERS; if WAITERS was set, wake one (n = 1) or all
  *          (n > 1). A release nobody waits for makes no futex call; releases with no sleeper
  *          simply add up in the count.
+ * surplus: an acquirer that leaves permits behind with WAITERS set wakes one more. Needed
+ *          because a release clears WAITERS: two releases can meet one woken sleeper (the
+ *          second release sees no WAITERS and wakes nobody), and the woken thread takes one
+ *          permit while another sleeper would sleep on beside the second.
  * give-up: a timed-out or aborted acquirer that slept wakes one before leaving, in case it
  *          consumed the wake a release meant for a sleeper that can now take the permit.
  *
@@ -131,13 +135,23 @@ export class Semaphore {
     return this.#max;
   }
 
+  /**
+   * After taking a permit: if permits remain while WAITERS is set, a sleeper may be left behind
+   * by a release that found WAITERS already cleared (its wake went to the thread now taking a
+   * permit), so hand the surplus on with one more wake.
+   */
+  #took(now: number): true {
+    if (now < 0 && (now & COUNT) > 0) this.#futex.wakeOne(this.#view, 0);
+    return true;
+  }
+
   /** Take a permit if one is available; never waits. */
   tryAcquire(): boolean {
     const view = this.#view;
     let v = Atomics.load(view, 0);
     while ((v & COUNT) > 0) {
       const seen = Atomics.compareExchange(view, 0, v, v - 1); // keeps the WAITERS bit
-      if (seen === v) return true;
+      if (seen === v) return this.#took(v - 1);
       v = seen;
     }
     return false;
@@ -160,7 +174,7 @@ export class Semaphore {
       if (count > 0) {
         const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1; // after a sleep, assume others sleep too
         const seen = Atomics.compareExchange(view, 0, v, want);
-        if (seen === v) return true;
+        if (seen === v) return this.#took(want);
         v = seen;
         continue;
       }
@@ -199,7 +213,7 @@ export class Semaphore {
       if (count > 0) {
         const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1;
         const seen = Atomics.compareExchange(view, 0, v, want);
-        if (seen === v) return true;
+        if (seen === v) return this.#took(want);
         v = seen;
         continue;
       }

@@ -70,6 +70,12 @@ const mutants: Mutant[] = [
     tests: ["tests/lock_scenarios.test.ts", "tests/mutex.test.ts"],
   },
   {
+    name: "semaphore: no surplus wake when permits remain behind WAITERS",
+    file: "core/semaphore.ts",
+    edits: [["if (now < 0 && (now & COUNT) > 0) this.#futex.wakeOne(this.#view, 0);", "void now;"]],
+    tests: ["tests/lock_scenarios.test.ts"],
+  },
+  {
     name: "semaphore: acquire never marks waiters",
     file: "core/semaphore.ts",
     edits: [[

@@ -103,7 +103,7 @@ const runners: Record<string, () => Promise<Tally>> = {
   async bun() {
     const t0 = performance.now();
     const targets = files.map((f) => `./${f}`);
-    const { code, out } = await run(bin("bun"), ["test", ...targets]);
+    const { code, out } = await run(bin("bun"), ["test", "--timeout", "300000", ...targets]);
     return {
       runtime: "bun",
       passed: lastNumber(out, /^\s*(\d+) pass$/gm) ?? 0,

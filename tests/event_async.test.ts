@@ -14,7 +14,7 @@ import { runChild, runtime, runWorkers } from "./support/runtime.ts";
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("waitAsync resolves true when set later, false after its timeout; no keep-alive left", async () => {
+test("waitAsync resolves true when set later, false after its timeout; no keep-alive left", { timeout: 60_000 }, async () => {
   const ev = new ManualResetEvent();
   const p = ev.waitAsync({ timeout: 5000 });
   assert.equal(keepAliveCount(), 1);
@@ -27,7 +27,7 @@ test("waitAsync resolves true when set later, false after its timeout; no keep-a
   assert.equal(keepAliveCount(), 0);
 });
 
-test("waitAsync under the chaos futex still times out on schedule and sees a set", async () => {
+test("waitAsync under the chaos futex still times out on schedule and sees a set", { timeout: 60_000 }, async () => {
   const ev = new ManualResetEvent({ futex: chaosFutex(atomicsFutex, { seed: 3, spuriousRate: 0.5 }) });
   const t0 = performance.now();
   assert.equal(await ev.waitAsync({ timeout: 30 }), false);
@@ -37,7 +37,7 @@ test("waitAsync under the chaos futex still times out on schedule and sees a set
   assert.equal(keepAliveCount(), 0);
 });
 
-test("an AbortSignal rejects with its reason, releases the keep-alive, and leaves other waiters working", async () => {
+test("an AbortSignal rejects with its reason, releases the keep-alive, and leaves other waiters working", { timeout: 60_000 }, async () => {
   const ev = new ManualResetEvent();
   const ac = new AbortController();
   const aborted = ev.waitAsync({ signal: ac.signal });
@@ -54,7 +54,7 @@ test("an AbortSignal rejects with its reason, releases the keep-alive, and leave
   assert.equal(keepAliveCount(), 0);
 });
 
-test("an already-aborted signal rejects at once without touching the word", async () => {
+test("an already-aborted signal rejects at once without touching the word", { timeout: 60_000 }, async () => {
   const ev = new ManualResetEvent();
   await assert.rejects(ev.waitAsync({ signal: AbortSignal.abort(new RangeError("early")) }), RangeError);
   assert.equal(new Int32Array(ev.handle.buffer, 0, 1)[0], 1);
@@ -62,7 +62,7 @@ test("an already-aborted signal rejects at once without touching the word", asyn
   assert.equal(keepAliveCount(), 0);
 });
 
-test("waitAsync on the main thread is woken by a worker's set", async () => {
+test("waitAsync on the main thread is woken by a worker's set", { timeout: 60_000 }, async () => {
   const main = new ManualResetEvent();
   const worker = runWorkers("workers/set_later", [{ role: "setter", handle: main.handle }], 10_000);
   assert.equal(await main.waitAsync({ timeout: 5000 }), true);
@@ -79,7 +79,7 @@ const rawSettles: Record<string, Record<string, boolean>> = {
 
 for (const [raw, expected] of Object.entries(rawSettles)) {
   const lib = raw.replace("raw-", "lib-");
-  test(`keep-alive: ${raw} ${expected[runtime] ? "settles" : "is dropped"} raw in ${runtime}; ${lib} settles and exits`, async (t) => {
+  test(`keep-alive: ${raw} ${expected[runtime] ? "settles" : "is dropped"} raw in ${runtime}; ${lib} settles and exits`, { timeout: 60_000 }, async (t) => {
     const r = await runChild("fixtures/keepalive", [raw], 15_000);
     t.diagnostic(`raw: code ${r.code}, stdout ${JSON.stringify(r.stdout.trim())}, ${Math.round(r.ms)} ms`);
     assert.equal(r.timedOut, false, "raw child hung");
@@ -92,7 +92,7 @@ for (const [raw, expected] of Object.entries(rawSettles)) {
   });
 }
 
-test("keep-alive: an event's lone timed waitAsync settles false, and an aborted one lets the process exit", async () => {
+test("keep-alive: an event's lone timed waitAsync settles false, and an aborted one lets the process exit", { timeout: 60_000 }, async () => {
   const a = await runChild("fixtures/keepalive", ["lib-event-lone"], 15_000);
   assert.equal(a.timedOut, false);
   assert.equal(a.stdout.trim(), "settled false");

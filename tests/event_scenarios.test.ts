@@ -53,38 +53,38 @@ for (const chaos of [false, true]) {
   const mode = chaos ? "chaos futex" : "plain futex";
   const k = chaos ? 0.25 : 1;
 
-  test(`S1 remote-call handshake, 5 workers (${mode})`, async () => {
+  test(`S1 remote-call handshake, 5 workers (${mode})`, { timeout: 300_000 }, async () => {
     const n = rounds(1000 * k);
     await scenario("s1", chaos, 1, [{ role: "driver" }, ...many("remote", 5)], n, 5, 60_000);
   });
 
-  test(`S2 ping-pong on two events (${mode})`, async (t) => {
+  test(`S2 ping-pong on two events (${mode})`, { timeout: 300_000 }, async (t) => {
     const n = rounds(20_000 * k);
     const [ping] = await scenario("s2", chaos, 2, [{ role: "ping" }, { role: "pong" }], n, 0, 60_000);
     t.diagnostic(`${runtime}: ${n} round trips, ${Math.round(ping.nsPerRoundTrip as number)} ns each`);
   });
 
-  test(`S3 broadcast to 8 waiters on alternating events (${mode})`, async () => {
+  test(`S3 broadcast to 8 waiters on alternating events (${mode})`, { timeout: 300_000 }, async () => {
     const n = rounds(2000 * k);
     const [driver] = await scenario("s3", chaos, 2, [{ role: "driver" }, ...many("waiter", 8)], n, 8, 90_000);
     assert.equal(driver.passed, 8 * n);
   });
 
-  test(`S4 reset while BUSY keeps BUSY; set releases 4 sleepers (${mode})`, async () => {
+  test(`S4 reset while BUSY keeps BUSY; set releases 4 sleepers (${mode})`, { timeout: 300_000 }, async () => {
     await scenario("s4", chaos, 1, [{ role: "driver" }, ...many("waiter", 4)], 20, 4, 60_000);
   });
 
-  test(`S5 spurious-wake storm: timed waits hold, flags visible (${mode})`, async () => {
+  test(`S5 spurious-wake storm: timed waits hold, flags visible (${mode})`, { timeout: 300_000 }, async () => {
     await scenario("s5", chaos, 1, [{ role: "waiter" }, { role: "setter" }, { role: "storm" }], 20, 0, 60_000);
   });
 
-  test(`S6 destroy/reuse the word right after wait (${mode})`, async () => {
+  test(`S6 destroy/reuse the word right after wait (${mode})`, { timeout: 300_000 }, async () => {
     const n = rounds(20_000 * k);
     const [waiter] = await scenario("s6", chaos, 1, [{ role: "waiter" }, { role: "setter" }], n, 0, 60_000);
     assert.equal(waiter.reused, Math.floor(n / 2));
   });
 
-  test(`S7 Dekker idiom, no lost wakeup (${mode})`, async () => {
+  test(`S7 Dekker idiom, no lost wakeup (${mode})`, { timeout: 300_000 }, async () => {
     const n = rounds(20_000 * k);
     await scenario("s7", chaos, 1, [{ role: "waiter" }, { role: "setter" }], n, 0, 60_000);
   });

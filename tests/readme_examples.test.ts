@@ -21,12 +21,12 @@ const entry = fromBuild ? join(repo, "build", "mod.js") : join(repo, "mod.ts");
 
 const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\n```ts\n([\s\S]*?)```\n<!-- prints: ([\s\S]*?) -->/g)];
 
-test("the README has runnable examples", () => {
+test("the README has runnable examples", { timeout: 60_000 }, () => {
   assert.ok(blocks.length >= 3, `found ${blocks.length} examples`);
 });
 
 for (const [, name, code, prints] of blocks) {
-  test(`README example "${name}" prints what the README says`, async () => {
+  test(`README example "${name}" prints what the README says`, { timeout: 60_000 }, async () => {
     let source = code.replaceAll(`"@futex/sync"`, JSON.stringify(entry));
     if (fromBuild) {
       const tsName = "typescript";

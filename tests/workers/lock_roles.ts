@@ -149,6 +149,13 @@ const roles: Record<string, () => Record<string, unknown>> = {
     s.acquire();
     return {};
   },
+  "wake.semaphore2"() { // two sleepers, then two releases back to back: both must wake
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    s.acquire();
+    Atomics.add(i32, L.CONSUMED, 1);
+    return {};
+  },
   "wake.mutex"() {
     const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
     Atomics.add(i32, L.PRODUCED, 1);
@@ -170,8 +177,8 @@ const roles: Record<string, () => Record<string, unknown>> = {
     const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
     let got = 0;
     for (let n = 0; n < d.rounds; n++) {
-      const ok = n % 3 === 0 ? s.acquire(LIMIT_MS) : (s.tryAcquire() || s.acquire(LIMIT_MS));
-      if (!ok) fail(`S13 consumer ${d.id}: no permit within ${LIMIT_MS} ms after ${got} (value ${s.value})`);
+      // Untimed: a lost wakeup must hang (and trip the stall watchdog), not recover at a timeout.
+      if (n % 3 !== 0 || !s.tryAcquire()) s.acquire();
       const consumed = Atomics.add(i32, L.CONSUMED, 1) + 1;
       if (consumed > Atomics.load(i32, L.PRODUCED)) fail(`S13: ${consumed} permits consumed but only ${i32[L.PRODUCED]} produced`);
       got++;

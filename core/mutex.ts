@@ -12,8 +12,10 @@
  *         woken one unlock at a time.
  * unlock: CAS 1→0; if the word was 2, store 0 and wake one (only lockers touch a held word, and
  *         they only swap 2 into 2). A word already 0 means a double unlock: NotHeldError.
- * give-up: a timed-out or aborted locker that slept may have consumed the wake meant to pass
- *         the lock on, so it wakes one before leaving (a spurious wake at worst).
+ * give-up: an aborted lockAsync leaves without re-reading the word, so it may take with it a
+ *         wake meant to pass the lock on: it wakes one before leaving. A timed-out lock gives
+ *         up only while the word says held-and-CONTENDED, whose unlock wakes again
+ *         (tests/models/mutex.pml proves that); it still wakes one, a spurious wake at worst.
  *
  * Each instance remembers whether it holds the lock. An instance lives on one thread, so a
  * blocking lock() on an instance that already holds it can never return: DeadlockError.

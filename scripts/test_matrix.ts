@@ -4,10 +4,11 @@
  * after another. Streams each runtime's output, prints each runtime's tally, and ends with one
  * line "N passed, N failed" over all three. Exits non-zero if any runtime fails or crashes.
  *
- * With no file arguments it also runs the packaging checks (scripts/check_package.ts) as a fourth
- * row, "package", since they are one more place a consumer could see a failure.
+ * With no file arguments it also runs the packaging checks (scripts/check_package.ts, row
+ * "package") and the spin model checks of every protocol and its mutants (scripts/model_check.ts,
+ * row "models").
  *
- * Usage (after `tsc -p .`): node build/scripts/test_matrix.js [--only node,deno,bun,package] [tests/x.test.ts ...]
+ * Usage (after `tsc -p .`): node build/scripts/test_matrix.js [--only node,deno,bun,package,models] [tests/x.test.ts ...]
  */
 
 import { spawn } from "node:child_process";
@@ -60,7 +61,11 @@ const args = process.argv.slice(2);
 const onlyIdx = args.indexOf("--only");
 const files = onlyIdx >= 0 ? args.filter((_, i) => i !== onlyIdx && i !== onlyIdx + 1) : args;
 // The packaging checks (JSR dry run, npm build, publint, attw, consumers) run with the full suite.
-const only: string[] = onlyIdx >= 0 ? args[onlyIdx + 1].split(",") : files.length ? ["node", "deno", "bun"] : ["node", "deno", "bun", "package"];
+const only: string[] = onlyIdx >= 0
+  ? args[onlyIdx + 1].split(",")
+  : files.length
+  ? ["node", "deno", "bun"]
+  : ["node", "deno", "bun", "package", "models"];
 
 async function nodeTest(name: string, targets: string[]): Promise<Tally> {
   const t0 = performance.now();
@@ -81,6 +86,9 @@ const runners: Record<string, () => Promise<Tally>> = {
   },
   package() {
     return nodeTest("package", [join("build", "scripts", "check_package.js")]);
+  },
+  models() {
+    return nodeTest("models", [join("build", "scripts", "model_check.js")]);
   },
   async deno() {
     const t0 = performance.now();

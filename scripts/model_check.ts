@@ -1,0 +1,116 @@
+/**
+ * Model checks (a node:test file; the "models" row of `npm test`): every Promela model in
+ * tests/models/ is checked exhaustively with spin for every interleaving of its 3 threads, with
+ * 0 and 1 spurious wakes; each must report 0 errors. Then every mutant (a model variant built
+ * from one of QEMU's pitfalls, research/qemu.md §6) must be rejected, and its counterexample
+ * length is printed. Needs `spin` and a C compiler (.ci/run installs spin); without them the
+ * checks are skipped with the reason printed.
+ *
+ * Usage (after `tsc -p .`): node --test build/scripts/model_check.js
+ */
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const models = join(root, "tests", "models");
+
+interface Check {
+  model: string;
+  defines: string[];
+}
+
+/** Configurations that must verify: each model, with 0 and 1 spurious wakes. */
+const correct: Check[] = [
+  { model: "event", defines: [] },
+  { model: "event", defines: ["BROADCAST"] },
+  { model: "mutex", defines: [] },
+  { model: "semaphore", defines: [] },
+  { model: "lockcnt", defines: [] },
+].flatMap((c) => [0, 1].map((spur) => ({ model: c.model, defines: [...c.defines, `SPUR=${spur}`] })));
+
+/** Mutants that spin must reject, each named for the pitfall it reintroduces. */
+const mutants: { name: string; checks: Check[] }[] = [
+  { name: "event: reset as a plain store", checks: [{ model: "event", defines: ["BROADCAST", "RESET_STORE", "SPUR=0"] }] },
+  { name: "event: set wakes one", checks: [{ model: "event", defines: ["BROADCAST", "WAKE_ONE", "SPUR=0"] }] },
+  { name: "event: wait trusts a wake", checks: [{ model: "event", defines: ["TRUST_WAKE", "SPUR=1"] }] },
+  { name: "lockcnt: missing baton wake", checks: [{ model: "lockcnt", defines: ["NO_BATON_WAKE", "SPUR=0"] }] },
+  { name: "lockcnt: lock not re-marked WAITING after sleeping", checks: [{ model: "lockcnt", defines: ["NO_REMARK", "SPUR=0"] }] },
+  { name: "mutex: unlock wakes on state 1 instead of 2", checks: [{ model: "mutex", defines: ["UNLOCK_WAKE_ON_1", "SPUR=0"] }] },
+  { name: "mutex: woken locker takes the lock as 1, not 2", checks: [{ model: "mutex", defines: ["WOKEN_TAKES_1", "SPUR=0"] }] },
+  { name: "semaphore: acquire never marks waiters", checks: [{ model: "semaphore", defines: ["NO_MARK", "SPUR=0"] }] },
+  { name: "semaphore: no surplus wake", checks: [{ model: "semaphore", defines: ["NO_SURPLUS", "SPUR=0"] }] },
+  { name: "semaphore: timed-out acquirer passes no baton", checks: [{ model: "semaphore", defines: ["NO_BATON", "SPUR=0"] }] },
+];
+
+function have(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).status === 0;
+}
+
+const cc = ["cc", "gcc", "clang"].find(have);
+const missing = !have("spin") ? "spin is not installed (apt-get install spin; .ci/run does)" : !cc ? "no C compiler (cc/gcc/clang)" : undefined;
+if (missing) console.log(`# model checks skipped: ${missing}`);
+
+const work = mkdtempSync(join(tmpdir(), "futex-models-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+interface Result {
+  errors: number;
+  states: number;
+  depth: number;
+  trailSteps?: number;
+  output: string;
+}
+
+/** Generate, compile and run the verifier for one configuration. */
+function verify(c: Check): Result {
+  const dir = mkdtempSync(join(work, `${c.model}-`));
+  for (const f of readdirSync(models)) if (f.endsWith(".pml")) cpSync(join(models, f), join(dir, f));
+  const defs = c.defines.map((d) => `-D${d}`);
+  const gen = spawnSync("spin", [...defs, "-a", `${c.model}.pml`], { cwd: dir, encoding: "utf8" });
+  assert.equal(gen.status, 0, `spin -a ${c.model}.pml ${defs.join(" ")}:\n${gen.stdout}${gen.stderr}`);
+  const build = spawnSync(cc!, ["-O2", "-w", "-DSAFETY", "-o", "pan", "pan.c"], { cwd: dir, encoding: "utf8" });
+  assert.equal(build.status, 0, `compiling pan.c:\n${build.stderr}`);
+  const run = spawnSync("./pan", ["-m2000000"], { cwd: dir, encoding: "utf8", timeout: 300_000 });
+  const output = `${run.stdout}${run.stderr}`;
+  assert.doesNotMatch(output, /max search depth too small/, "the search was truncated");
+  const num = (re: RegExp): number => Number(re.exec(output)?.[1] ?? NaN);
+  const result: Result = {
+    errors: num(/errors: (\d+)/),
+    states: num(/(\d+) states, stored/),
+    depth: num(/depth reached (\d+)/),
+    output,
+  };
+  const trail = join(dir, `${c.model}.pml.trail`);
+  if (existsSync(trail)) {
+    result.trailSteps = readFileSync(trail, "utf8").split("\n").filter((l) => /^-?\d+:/.test(l)).length;
+  }
+  return result;
+}
+
+const label = (c: Check): string => `${c.model}.pml${c.defines.length ? ` -D${c.defines.join(" -D")}` : ""}`;
+
+for (const c of correct) {
+  test(`model ${label(c)}: no lost wakeup, no assertion fails, in every interleaving`, { skip: missing, timeout: 600_000 }, (t) => {
+    const r = verify(c);
+    t.diagnostic(`${label(c)}: ${r.states} states, depth ${r.depth}, errors ${r.errors}`);
+    assert.equal(r.errors, 0, r.output);
+    assert.ok(r.states > 0, r.output);
+  });
+}
+
+for (const m of mutants) {
+  test(`mutant "${m.name}" is rejected`, { skip: missing, timeout: 600_000 }, (t) => {
+    const found = m.checks.map((c) => ({ c, r: verify(c) })).filter(({ r }) => r.errors > 0);
+    assert.ok(found.length > 0, `spin accepted the mutant ${m.name}`);
+    for (const { c, r } of found) {
+      const kind = /assertion violated[^\n]*/.exec(r.output)?.[0] ?? /invalid end state/.exec(r.output)?.[0] ?? "error";
+      t.diagnostic(`${label(c)}: ${kind}; counterexample ${r.trailSteps} steps (${r.states} states explored)`);
+    }
+  });
+}

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ManualResetEvent } from "../mod.ts";
 import { BYTES, eventOffset } from "./support/event_layout.ts";
-import { rounds, runtime, runWorkers, type WorkerReport } from "./support/runtime.ts";
+import { rounds, runtime, runWorkers, seedBase, type WorkerReport } from "./support/runtime.ts";
 
 interface Role {
   role: string;
@@ -33,7 +33,7 @@ function scenario(
     id: r.id ?? 0,
     sab,
     chaos,
-    seed: 1000 * k + 17,
+    seed: 1000 * k + 17 + seedBase,
     spin: chaos && k % 2 === 1 ? 0 : undefined,
     rounds: n,
     waiters,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LockCnt, Mutex, Semaphore } from "../mod.ts";
 import { L, LOCK_BYTES } from "./support/lock_layout.ts";
-import { rounds, runWorkers, type WorkerReport } from "./support/runtime.ts";
+import { rounds, runWorkers, seedBase, type WorkerReport } from "./support/runtime.ts";
 
 function spawn(
   scenario: string,
@@ -27,7 +27,7 @@ function spawn(
       ...r,
       sab,
       chaos,
-      seed: 7919 * (k + 1) + (chaos ? 1 : 0),
+      seed: 7919 * (k + 1) + (chaos ? 1 : 0) + seedBase,
       spin: chaos && k % 2 === 1 ? 0 : undefined,
       rounds: n,
     })),

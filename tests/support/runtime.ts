@@ -23,6 +23,9 @@ export function testScript(path: string): URL {
 /** Scale factor for stress sizes: FUTEX_TEST_SCALE (default 1). */
 export const scale: number = Number(process.env.FUTEX_TEST_SCALE ?? "1") || 1;
 
+/** Added to every chaos/PRNG seed: FUTEX_TEST_SEED (default 0); the soak varies it per run. */
+export const seedBase: number = Number(process.env.FUTEX_TEST_SEED ?? "0") || 0;
+
 /** Round count scaled, at least 1. */
 export function rounds(n: number): number {
   return Math.max(1, Math.round(n * scale));
@@ -78,7 +81,10 @@ export async function runWorkers(
     }
   });
   try {
-    return await Promise.race([Promise.all(reports), watchdog]);
+    const done = await Promise.race([Promise.all(reports), watchdog]);
+    // For the soak: worker rounds completed, each ending in the scenario's invariant checks.
+    console.log(`soak: rounds=${datas.reduce((s, d) => s + (Number(d.rounds) || 0), 0)} workers=${datas.length}`);
+    return done;
   } finally {
     clearTimeout(timer);
     clearInterval(poll);

@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -87,6 +87,7 @@ test("npm: the library's tests pass in Node against the emitted package", () => 
   const dir = join(scratch, "emitted");
   cpSync(outDir, dir, { recursive: true });
   cpSync(join(root, "build", "tests"), join(dir, "tests"), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules")); // the tests' devDependencies (fast-check)
   // The README example test needs the source tree, not the package: it runs in the main matrix.
   rmSync(join(dir, "tests", "readme_examples.test.js"));
   const files = readdirSync(join(dir, "tests")).filter((f) => f.endsWith(".test.js")).map((f) => join(dir, "tests", f));

@@ -26,7 +26,7 @@ import {
   asyncOptions,
   type AsyncWaitOptions,
   attachedOptions,
-  attachSetup,
+  attachChecked,
   type CommonOptions,
   createSetup,
   takeAttached,
@@ -111,14 +111,14 @@ export class ManualResetEvent {
    * ```
    */
   static from(handle: WordHandle, options?: CommonOptions): ManualResetEvent {
-    const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
-    const v = Atomics.load(setup.view, 0);
-    if (v !== EV_SET && v !== EV_FREE && v !== EV_BUSY) {
-      throw new TypeError(
-        `${KIND}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${v}, which is no event state ` +
-          `(0 set, 1 free, -1 busy); pass the .handle of a ManualResetEvent`,
-      );
-    }
+    const setup = attachChecked(
+      KIND,
+      handle,
+      options,
+      (v) => v === EV_SET || v === EV_FREE || v === EV_BUSY,
+      "event",
+      "0 set, 1 free, -1 busy",
+    );
     return new ManualResetEvent(attachedOptions(setup));
   }
 

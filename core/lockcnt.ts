@@ -25,7 +25,7 @@ import { DeadlockError, NotHeldError } from "./errors.ts";
 import { type Futex, spinWhileEqual } from "./futex.ts";
 import {
   attachedOptions,
-  attachSetup,
+  attachChecked,
   type CommonOptions,
   createSetup,
   takeAttached,
@@ -102,14 +102,14 @@ export class LockCnt {
    * ```
    */
   static from(handle: WordHandle, options?: CommonOptions): LockCnt {
-    const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
-    const v = Atomics.load(setup.view, 0);
-    if (v < 0 || (v & STATE_MASK) === 3) {
-      throw new TypeError(
-        `${KIND}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${v}, which is no LockCnt state ` +
-          "(lock bits 0–2, count ≥ 0); pass the .handle of a LockCnt",
-      );
-    }
+    const setup = attachChecked(
+      KIND,
+      handle,
+      options,
+      (v) => v >= 0 && (v & STATE_MASK) !== 3,
+      "LockCnt",
+      "lock bits 0–2, count ≥ 0",
+    );
     return new LockCnt(attachedOptions(setup));
   }
 

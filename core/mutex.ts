@@ -29,7 +29,7 @@ import {
   asyncOptions,
   type AsyncWaitOptions,
   attachedOptions,
-  attachSetup,
+  attachChecked,
   type CommonOptions,
   createSetup,
   takeAttached,
@@ -134,14 +134,14 @@ export class Mutex {
    * ```
    */
   static from(handle: WordHandle, options?: CommonOptions): Mutex {
-    const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
-    const v = Atomics.load(setup.view, 0);
-    if (v !== MUTEX_UNLOCKED && v !== MUTEX_LOCKED && v !== MUTEX_CONTENDED) {
-      throw new TypeError(
-        `${KIND}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${v}, which is no mutex state ` +
-          "(0 unlocked, 1 locked, 2 contended); pass the .handle of a Mutex",
-      );
-    }
+    const setup = attachChecked(
+      KIND,
+      handle,
+      options,
+      (v) => v >= MUTEX_UNLOCKED && v <= MUTEX_CONTENDED,
+      "mutex",
+      "0 unlocked, 1 locked, 2 contended",
+    );
     return new Mutex(attachedOptions(setup));
   }
 

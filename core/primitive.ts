@@ -51,6 +51,29 @@ export function takeAttached(options: unknown): PrimitiveSetup | undefined {
   return (options as { [ATTACH]?: PrimitiveSetup } | undefined)?.[ATTACH];
 }
 
+/**
+ * Setup for `from(handle)`: attach, then refuse a word that holds no state of this primitive
+ * (a foreign handle, or memory something else wrote) with a TypeError that lists the states.
+ */
+export function attachChecked(
+  kind: string,
+  handle: unknown,
+  options: unknown,
+  isState: (word: number) => boolean,
+  noun: string,
+  states: string,
+): PrimitiveSetup {
+  const setup = attachSetup(`${kind}.from`, kind, handle, options);
+  const v = Atomics.load(setup.view, 0);
+  if (!isState(v)) {
+    throw new TypeError(
+      `${kind}.from: the word at byteOffset ${setup.handle.byteOffset} holds ${v}, which is no ${noun} state ` +
+        `(${states}); pass the .handle of a ${kind}`,
+    );
+  }
+  return setup;
+}
+
 /** Setup for attaching to an existing word through its handle. */
 export function attachSetup(where: string, kind: string, handle: unknown, options: unknown): PrimitiveSetup {
   const o = checkOptions<CommonOptions>(options, where);

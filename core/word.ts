@@ -50,6 +50,34 @@ function isArrayBuffer(b: unknown): b is ArrayBuffer {
   return Object.prototype.toString.call(b) === "[object ArrayBuffer]";
 }
 
+/** Which futex family drives each word this thread has placed: WeakMap(buffer → offset → family). */
+const drivers = new WeakMap<object, Map<number, string>>();
+
+function family(futex: Futex): string {
+  if (futex.requiresSharedArrayBuffer) return "Atomics";
+  return futex.crossProcess ? "cross-process OS" : "process-private OS";
+}
+
+/**
+ * Refuse to drive one word with two futex families in this thread: `Atomics.notify` cannot wake
+ * an OS futex waiter (nor the reverse), and a private OS wake cannot wake a shared OS waiter, so
+ * mixing them loses wakeups. Other threads' choices are not visible here.
+ */
+function claimWord(where: string, buffer: object, offset: number, futex: Futex): void {
+  let words = drivers.get(buffer);
+  if (words === undefined) drivers.set(buffer, (words = new Map()));
+  const had = words.get(offset);
+  const fam = family(futex);
+  if (had === undefined) words.set(offset, fam);
+  else if (had !== fam) {
+    throw new TypeError(
+      `${where}: the word at byteOffset ${offset} is already driven by the ${had} futex in this thread; ` +
+        `a ${fam} futex (${futex.name}) cannot wake its sleepers (Atomics.notify and OS futex wakes never reach each other) — ` +
+        "pass the same futex to every primitive on one word",
+    );
+  }
+}
+
 /**
  * Check a placement against the futex that will drive it and return the word. Throws TypeError
  * for a wrong buffer kind and RangeError for a bad offset, with what to pass instead.
@@ -95,6 +123,7 @@ export function placeWord(
       `${where}: byteOffset ${offset} is out of range for a ${length}-byte buffer; the 4-byte word needs byteOffset ≤ ${length - 4}`,
     );
   }
+  claimWord(where, buffer as object, offset, futex);
   const view = new Int32Array(buffer as ArrayBuffer, offset, 1);
   return { view, handle: { buffer: buffer as SharedArrayBuffer | ArrayBuffer, byteOffset: offset, kind } };
 }

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { atomicsFutex, type Futex } from "../../mod.ts";
 import { chaosFutex } from "../../testing.ts";
+import { loadNative } from "./native.ts";
 
 /** workerData of a scenario worker. */
 export interface RoleData {
@@ -14,6 +15,10 @@ export interface RoleData {
   id: number;
   sab: SharedArrayBuffer;
   chaos: boolean;
+  /** Drive the words with this runtime's native (OS) futex instead of Atomics (Deno/Bun only). */
+  native?: boolean;
+  /** With `native`: the OS wait slice (long in stress tests, so a lost wakeup shows as an expired slice). */
+  sliceMs?: number;
   seed: number;
   spin: number | undefined;
   rounds: number;
@@ -23,8 +28,11 @@ export interface RoleData {
 /** This worker's data. */
 export const data: RoleData = workerData as RoleData;
 
-/** The futex this worker's primitives use. */
-export const futex: Futex = data.chaos ? chaosFutex(atomicsFutex, { seed: data.seed }) : atomicsFutex;
+const nativeBase = data.native ? (await loadNative()).nativeFutex({ sliceMs: data.sliceMs }) : undefined;
+const base: Futex = nativeBase ?? atomicsFutex;
+
+/** The futex this worker's primitives use: Atomics or native, plain or wrapped in chaos. */
+export const futex: Futex = data.chaos ? chaosFutex(base, { seed: data.seed }) : base;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -42,7 +50,10 @@ export function fail(msg: string): never {
 export function runRole(roles: Record<string, () => Record<string, unknown>>): void {
   try {
     const fn = roles[`${data.scenario}.${data.role}`] ?? fail(`unknown role ${data.scenario}.${data.role}`);
-    parentPort!.postMessage({ ok: true, ...fn() });
+    const report = fn();
+    // Native runs: slices that expired with the word unchanged (a lost wakeup, with a long slice).
+    if (nativeBase) report.expiredSlices = nativeBase.expiredSlices;
+    parentPort!.postMessage({ ok: true, ...report });
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   }

@@ -1,0 +1,20 @@
+/**
+ * The errors native futexes throw, each naming what to do.
+ *
+ * @module
+ */
+
+/** Thrown by a wait or wake on a closed native futex or shared region. */
+export class FutexClosedError extends Error {
+  override name = "FutexClosedError";
+}
+
+/** Thrown when the runtime refuses FFI (Deno without `--allow-ffi`); the message names the flag. */
+export class FfiPermissionError extends Error {
+  override name = "FfiPermissionError";
+}
+
+/** Thrown when no table row matches this OS and architecture; the message lists what is supported. */
+export class UnsupportedPlatformError extends Error {
+  override name = "UnsupportedPlatformError";
+}

@@ -1,0 +1,28 @@
+/**
+ * What both runtime entry points (`@futex/sync/deno`, `@futex/sync/bun`) export beside their
+ * bound `nativeFutex` and `openSharedRegion`: the table, its lookup, the errors and the types.
+ *
+ * @module
+ */
+
+export { FfiPermissionError, FutexClosedError, UnsupportedPlatformError } from "./errors.ts";
+export type { NativeFutex, NativeFutexOptions } from "./bind.ts";
+export type { SharedRegion, SharedRegionOptions } from "./shared_memory.ts";
+export {
+  type ArgSpec,
+  type CallSpec,
+  type FlavorSpec,
+  type MemorySpec,
+  NATIVE_SLICE_MS,
+  NATIVE_TABLE,
+  type NativeArch,
+  type NativeOs,
+  type NativeRow,
+  type NativeType,
+  normalizeArch,
+  normalizeOs,
+  rowsFor,
+  type SymbolSpec,
+  type TimeoutEncoding,
+  type WaitSpec,
+} from "./table.ts";

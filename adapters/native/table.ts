@@ -1,0 +1,381 @@
+/**
+ * The per-OS futex calls as data. A row names the library to open, the C signatures of the
+ * symbols it uses, and how a wait, a wake-one and a wake-all are spelled as calls: which symbol,
+ * and for each argument a constant or a placeholder ("word", "expected", "timeout", …) that the
+ * binder fills in. Nothing here calls anything: `bind.ts` turns a row into a Futex, and the two
+ * thin layers (`deno_ffi.ts`, `bun_ffi.ts`) only say how their runtime opens a library and makes
+ * a pointer. A new OS is a new row.
+ *
+ * Every wait is a bounded slice (the binder passes at most {@link NATIVE_SLICE_MS}); the binder
+ * never trusts a return code beyond "did it report a wake": after any other return it re-reads
+ * the word and its own monotonic clock, so errno (unreachable from a nonblocking Deno call) is
+ * never needed.
+ *
+ * Rows executed on this project's CI: linux-x86_64 (and by construction linux-aarch64, which
+ * differs only in the syscall number). The Windows, macOS, FreeBSD and OpenBSD rows are checked
+ * as data only (symbols, constants, signatures) — see the README.
+ *
+ * @module
+ */
+
+import { UnsupportedPlatformError } from "./errors.ts";
+
+/** C types the binder understands (64-bit hosts only: `size_t` is `u64`, pointers are 8 bytes). */
+export type NativeType = "i32" | "u32" | "i64" | "u64" | "pointer" | "void";
+
+/** The C signature of one symbol. */
+export interface SymbolSpec {
+  readonly parameters: readonly NativeType[];
+  readonly result: NativeType;
+}
+
+/**
+ * One argument of a call:
+ * - a number: that constant;
+ * - `"word"`: a pointer to the 32-bit word;
+ * - `"expected"`: the value the word must still hold for the wait to sleep;
+ * - `"compare"`: a pointer to a copy of `expected` (WaitOnAddress compares memory with memory);
+ * - `"timeout"`: the slice, encoded as the call's `timeout` says;
+ * - `"timeout-size"`: the byte size of the timeout structure (FreeBSD passes it as a pointer-sized integer);
+ * - `"null"`: a null pointer.
+ */
+export type ArgSpec = number | "word" | "expected" | "compare" | "timeout" | "timeout-size" | "null";
+
+/** A wake: one symbol called with these arguments. */
+export interface CallSpec {
+  readonly symbol: string;
+  readonly args: readonly ArgSpec[];
+}
+
+/**
+ * How the slice length is passed:
+ * - `"timespec"`: pointer to a relative `{ i64 tv_sec; i64 tv_nsec }`;
+ * - `"umtx_time"`: pointer to FreeBSD's `{ timespec _timeout; u32 _flags; u32 _clockid }` (relative, CLOCK_MONOTONIC);
+ * - `"ms"`, `"us"`, `"ns"`: an integer count of that unit.
+ */
+export type TimeoutEncoding = "timespec" | "umtx_time" | "ms" | "us" | "ns";
+
+/** A wait: the call, how its timeout is encoded, and which return value reports a wake. */
+export interface WaitSpec extends CallSpec {
+  readonly timeout: TimeoutEncoding;
+  /** `"zero"`: 0 is a wake (Linux, BSDs, ulock); `"nonzero"`: TRUE is a wake (Windows); `"non-negative"`: ≥ 0 (os_sync). */
+  readonly woke: "zero" | "nonzero" | "non-negative";
+}
+
+/** The three calls of one futex flavour (process-private or cross-process). */
+export interface FlavorSpec {
+  /** Futex name for messages and benchmark tables: "linux-futex", "linux-futex-shared", … */
+  readonly name: string;
+  readonly wait: WaitSpec;
+  readonly wakeOne: CallSpec;
+  readonly wakeAll: CallSpec;
+}
+
+/** POSIX shared memory: `shm_open` + `ftruncate` + `mmap(MAP_SHARED)`, and the constants they take. */
+export interface MemorySpec {
+  readonly library: string;
+  readonly symbols: Readonly<Record<string, SymbolSpec>>;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly PROT_READ_WRITE: number;
+  readonly MAP_SHARED: number;
+}
+
+/** The operating systems a row can describe (names as in `Deno.build.os` / `process.platform`). */
+export type NativeOs = "linux" | "windows" | "darwin" | "freebsd" | "openbsd";
+/** The 64-bit architectures a row can describe (names as in `Deno.build.arch`). */
+export type NativeArch = "x86_64" | "aarch64";
+
+/** One OS (and architecture) with its futex calls. */
+export interface NativeRow {
+  /** `"linux-x86_64"`, `"darwin-os_sync"`, … */
+  readonly id: string;
+  readonly os: NativeOs;
+  readonly arch: readonly NativeArch[];
+  /** Library to open: a soname, an absolute path or a DLL name. */
+  readonly library: string;
+  readonly symbols: Readonly<Record<string, SymbolSpec>>;
+  /** Waits and wakes that reach only threads of this process (faster where the OS has a private flag). */
+  readonly private: FlavorSpec;
+  /** Waits and wakes that reach other processes mapping the same memory; absent where the OS has none. */
+  readonly shared?: FlavorSpec;
+  /** Why `shared` is absent, for the error a cross-process request gets. */
+  readonly noSharedReason?: string;
+  /** Shared-memory calls (POSIX rows). */
+  readonly memory?: MemorySpec;
+  /** Facts a user of this row should know (ABI caveats, minimum OS version). */
+  readonly notes: string;
+}
+
+/** Longest single native wait, in milliseconds: a thread parked in an OS futex cannot be terminated. */
+export const NATIVE_SLICE_MS = 100;
+
+const INT32_MAX = 0x7fffffff;
+
+// Linux futex(2): FUTEX_WAIT 0, FUTEX_WAKE 1, FUTEX_PRIVATE_FLAG 128 (omit it for MAP_SHARED memory).
+const FUTEX_WAIT = 0;
+const FUTEX_WAKE = 1;
+const FUTEX_PRIVATE_FLAG = 128;
+
+const LINUX_SYMBOLS: Readonly<Record<string, SymbolSpec>> = {
+  // long syscall(long nr, ...): variadic, but x86_64 and aarch64 Linux pass variadic integers in
+  // the same registers as fixed ones, so a fixed 7-argument signature is exact there.
+  syscall: { parameters: ["i64", "pointer", "i32", "i32", "pointer", "pointer", "i32"], result: "i64" },
+};
+
+const POSIX_MEMORY_SYMBOLS: Readonly<Record<string, SymbolSpec>> = {
+  shm_open: { parameters: ["pointer", "i32", "u32"], result: "i32" },
+  shm_unlink: { parameters: ["pointer"], result: "i32" },
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  mmap: { parameters: ["pointer", "u64", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "u64"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+};
+
+function linuxFlavor(nr: number, shared: boolean): FlavorSpec {
+  const flag = shared ? 0 : FUTEX_PRIVATE_FLAG;
+  return {
+    name: shared ? "linux-futex-shared" : "linux-futex",
+    wait: {
+      symbol: "syscall",
+      args: [nr, "word", FUTEX_WAIT | flag, "expected", "timeout", "null", 0],
+      timeout: "timespec",
+      woke: "zero",
+    },
+    wakeOne: { symbol: "syscall", args: [nr, "word", FUTEX_WAKE | flag, 1, "null", "null", 0] },
+    wakeAll: { symbol: "syscall", args: [nr, "word", FUTEX_WAKE | flag, INT32_MAX, "null", "null", 0] },
+  };
+}
+
+function linuxRow(arch: NativeArch, nr: number): NativeRow {
+  return {
+    id: `linux-${arch}`,
+    os: "linux",
+    arch: [arch],
+    library: "libc.so.6",
+    symbols: LINUX_SYMBOLS,
+    private: linuxFlavor(nr, false),
+    shared: linuxFlavor(nr, true),
+    memory: {
+      library: "libc.so.6", // glibc ≥ 2.34 has shm_open in libc proper
+      symbols: POSIX_MEMORY_SYMBOLS,
+      O_RDWR: 0o2,
+      O_CREAT: 0o100,
+      O_EXCL: 0o200,
+      PROT_READ_WRITE: 3,
+      MAP_SHARED: 1,
+    },
+    notes: `futex(2) through syscall(${nr}, …) in glibc; shared flavour omits FUTEX_PRIVATE_FLAG so waiters are keyed by page (MAP_SHARED works across processes)`,
+  };
+}
+
+// Windows: BOOL WaitOnAddress(volatile void* addr, void* compare, SIZE_T size, DWORD ms); TRUE = woken.
+const WINDOWS: NativeRow = {
+  id: "windows",
+  os: "windows",
+  arch: ["x86_64", "aarch64"],
+  library: "api-ms-win-core-synch-l1-2-0.dll",
+  symbols: {
+    WaitOnAddress: { parameters: ["pointer", "pointer", "u64", "u32"], result: "i32" },
+    WakeByAddressSingle: { parameters: ["pointer"], result: "void" },
+    WakeByAddressAll: { parameters: ["pointer"], result: "void" },
+  },
+  private: {
+    name: "windows-waitonaddress",
+    wait: { symbol: "WaitOnAddress", args: ["word", "compare", 4, "timeout"], timeout: "ms", woke: "nonzero" },
+    wakeOne: { symbol: "WakeByAddressSingle", args: ["word"] },
+    wakeAll: { symbol: "WakeByAddressAll", args: ["word"] },
+  },
+  noSharedReason:
+    "Windows has no cross-process futex: WaitOnAddress is woken only by threads of the same process " +
+    "(WakeByAddressSingle/All documentation); share memory between workers of one process instead",
+  notes: "Windows 8+; API set DLL implemented by KernelBase; in-process only",
+};
+
+// macOS 14.4+: os_sync_wait_on_address_with_timeout(addr, u64 value, size, flags, clockid, u64 timeout_ns).
+const OS_CLOCK_MACH_ABSOLUTE_TIME = 32;
+const OS_SYNC_SHARED = 1;
+function osSyncFlavor(shared: boolean): FlavorSpec {
+  const flags = shared ? OS_SYNC_SHARED : 0;
+  return {
+    name: shared ? "darwin-os_sync-shared" : "darwin-os_sync",
+    wait: {
+      symbol: "os_sync_wait_on_address_with_timeout",
+      args: ["word", "expected", 4, flags, OS_CLOCK_MACH_ABSOLUTE_TIME, "timeout"],
+      timeout: "ns",
+      woke: "non-negative",
+    },
+    wakeOne: { symbol: "os_sync_wake_by_address_any", args: ["word", 4, flags] },
+    wakeAll: { symbol: "os_sync_wake_by_address_all", args: ["word", 4, flags] },
+  };
+}
+
+const DARWIN_MEMORY: MemorySpec = {
+  library: "/usr/lib/libSystem.B.dylib",
+  symbols: POSIX_MEMORY_SYMBOLS,
+  O_RDWR: 0x2,
+  O_CREAT: 0x200,
+  O_EXCL: 0x800,
+  PROT_READ_WRITE: 3,
+  MAP_SHARED: 1,
+};
+
+const DARWIN_OS_SYNC: NativeRow = {
+  id: "darwin-os_sync",
+  os: "darwin",
+  arch: ["x86_64", "aarch64"],
+  library: "/usr/lib/libSystem.B.dylib",
+  symbols: {
+    os_sync_wait_on_address_with_timeout: {
+      parameters: ["pointer", "u64", "u64", "u32", "u32", "u64"],
+      result: "i32",
+    },
+    os_sync_wake_by_address_any: { parameters: ["pointer", "u64", "u32"], result: "i32" },
+    os_sync_wake_by_address_all: { parameters: ["pointer", "u64", "u32"], result: "i32" },
+  },
+  private: osSyncFlavor(false),
+  shared: osSyncFlavor(true),
+  memory: DARWIN_MEMORY,
+  notes:
+    "macOS 14.4+; libSystem lives in the dyld cache but dlopen finds it. shm_open is variadic and " +
+    "Apple arm64 passes variadic arguments on the stack, so the mode argument is not portable there",
+};
+
+// macOS 10.12+ private API, the fallback when os_sync_* is missing: __ulock_wait(op, addr, u64 value, u32 timeout_us).
+const UL_COMPARE_AND_WAIT = 1;
+const UL_COMPARE_AND_WAIT_SHARED = 3;
+const ULF_WAKE_ALL = 0x100;
+function ulockFlavor(shared: boolean): FlavorSpec {
+  const op = shared ? UL_COMPARE_AND_WAIT_SHARED : UL_COMPARE_AND_WAIT;
+  return {
+    name: shared ? "darwin-ulock-shared" : "darwin-ulock",
+    wait: { symbol: "__ulock_wait", args: [op, "word", "expected", "timeout"], timeout: "us", woke: "non-negative" },
+    wakeOne: { symbol: "__ulock_wake", args: [op, "word", 0] },
+    wakeAll: { symbol: "__ulock_wake", args: [op | ULF_WAKE_ALL, "word", 0] },
+  };
+}
+
+const DARWIN_ULOCK: NativeRow = {
+  id: "darwin-ulock",
+  os: "darwin",
+  arch: ["x86_64", "aarch64"],
+  library: "/usr/lib/libSystem.B.dylib",
+  symbols: {
+    __ulock_wait: { parameters: ["u32", "pointer", "u64", "u32"], result: "i32" },
+    __ulock_wake: { parameters: ["u32", "pointer", "u64"], result: "i32" },
+  },
+  private: ulockFlavor(false),
+  shared: ulockFlavor(true),
+  memory: DARWIN_MEMORY,
+  notes: "macOS 10.12+ private API (App Store risk); used only when os_sync_* is missing. Timeout 0 means forever, so the binder never passes 0",
+};
+
+// FreeBSD: _umtx_op(obj, op, u_long val, void* uaddr = (void*)sizeof(struct _umtx_time), void* uaddr2 = &umtx_time).
+const UMTX_OP_WAIT_UINT = 11;
+const UMTX_OP_WAIT_UINT_PRIVATE = 15;
+const UMTX_OP_WAKE = 3;
+const UMTX_OP_WAKE_PRIVATE = 16;
+function umtxFlavor(shared: boolean): FlavorSpec {
+  const wait = shared ? UMTX_OP_WAIT_UINT : UMTX_OP_WAIT_UINT_PRIVATE;
+  const wake = shared ? UMTX_OP_WAKE : UMTX_OP_WAKE_PRIVATE;
+  return {
+    name: shared ? "freebsd-umtx-shared" : "freebsd-umtx",
+    wait: {
+      symbol: "_umtx_op",
+      args: ["word", wait, "expected", "timeout-size", "timeout"],
+      timeout: "umtx_time",
+      woke: "zero",
+    },
+    wakeOne: { symbol: "_umtx_op", args: ["word", wake, 1, 0, "null"] },
+    wakeAll: { symbol: "_umtx_op", args: ["word", wake, INT32_MAX, 0, "null"] },
+  };
+}
+
+const FREEBSD: NativeRow = {
+  id: "freebsd",
+  os: "freebsd",
+  arch: ["x86_64", "aarch64"],
+  library: "libc.so.7",
+  symbols: { _umtx_op: { parameters: ["pointer", "i32", "u64", "u64", "pointer"], result: "i32" } },
+  private: umtxFlavor(false),
+  shared: umtxFlavor(true),
+  memory: { ...DARWIN_MEMORY, library: "libc.so.7", O_EXCL: 0x800 },
+  notes: "FreeBSD 11+; umtx_time is relative on CLOCK_MONOTONIC (4) with flags 0",
+};
+
+// OpenBSD: futex(u32* uaddr, FUTEX_WAIT 1 | PRIVATE 128, int val, const timespec* rel, u32* uaddr2).
+const OPENBSD_WAIT = 1;
+const OPENBSD_WAKE = 2;
+function openbsdFlavor(shared: boolean): FlavorSpec {
+  const flag = shared ? 0 : FUTEX_PRIVATE_FLAG;
+  return {
+    name: shared ? "openbsd-futex-shared" : "openbsd-futex",
+    wait: {
+      symbol: "futex",
+      args: ["word", OPENBSD_WAIT | flag, "expected", "timeout", "null"],
+      timeout: "timespec",
+      woke: "zero",
+    },
+    wakeOne: { symbol: "futex", args: ["word", OPENBSD_WAKE | flag, 1, "null", "null"] },
+    wakeAll: { symbol: "futex", args: ["word", OPENBSD_WAKE | flag, INT32_MAX, "null", "null"] },
+  };
+}
+
+const OPENBSD: NativeRow = {
+  id: "openbsd",
+  os: "openbsd",
+  arch: ["x86_64", "aarch64"],
+  library: "libc.so",
+  symbols: { futex: { parameters: ["pointer", "i32", "i32", "pointer", "pointer"], result: "i32" } },
+  private: openbsdFlavor(false),
+  shared: openbsdFlavor(true),
+  memory: { ...DARWIN_MEMORY, library: "libc.so", O_EXCL: 0x800 },
+  notes: "OpenBSD 6.2+; older man pages return the error number instead of -1 (the binder only tests for 0)",
+};
+
+/** Every row, in lookup order (a fallback follows its primary). */
+export const NATIVE_TABLE: readonly NativeRow[] = Object.freeze([
+  linuxRow("x86_64", 202),
+  linuxRow("aarch64", 98),
+  WINDOWS,
+  DARWIN_OS_SYNC,
+  DARWIN_ULOCK,
+  FREEBSD,
+  OPENBSD,
+]);
+
+
+/** Normalise `process.arch` / `Deno.build.arch` spellings ("x64", "arm64", …) to a row's. */
+export function normalizeArch(arch: string): string {
+  return arch === "x64" ? "x86_64" : arch === "arm64" ? "aarch64" : arch;
+}
+
+/** Normalise `process.platform` / `Deno.build.os` spellings ("win32", …) to a row's. */
+export function normalizeOs(os: string): string {
+  return os === "win32" ? "windows" : os;
+}
+
+/**
+ * The rows to try for an OS and architecture, primary first (macOS: os_sync, then ulock).
+ * Throws {@link UnsupportedPlatformError} naming every supported pair when none matches.
+ *
+ * @example
+ * ```ts
+ * import { rowsFor } from "@futex/sync/deno";
+ * rowsFor("linux", "x86_64")[0].private.name; // "linux-futex"
+ * ```
+ */
+export function rowsFor(os: string, arch: string): NativeRow[] {
+  const o = normalizeOs(os);
+  const a = normalizeArch(arch);
+  const rows = NATIVE_TABLE.filter((r) => r.os === o && (r.arch as readonly string[]).includes(a));
+  if (rows.length === 0) {
+    const supported = NATIVE_TABLE.map((r) => `${r.os} (${r.arch.join(", ")})`);
+    throw new UnsupportedPlatformError(
+      `no native futex for ${os}/${arch}: supported are ${[...new Set(supported)].join("; ")} (64-bit only); ` +
+        "use the Atomics futex (the default) between workers of one process",
+    );
+  }
+  return rows;
+}

@@ -1,0 +1,302 @@
+/*
+ * C peer for the native interop tests: QEMU's QemuEvent and QemuLockCnt futex protocols
+ * (util/event.c, util/lockcnt.c, Linux variant) on words in a POSIX shared-memory region,
+ * with non-private futexes (FUTEX_WAIT 0 / FUTEX_WAKE 1, no PRIVATE flag), exactly as QEMU
+ * issues them. Every wait loops on the word: a wake is a hint, never a fact.
+ *
+ * Usage (offsets are byte offsets into the region named NAME, e.g. "/futex-test-1"):
+ *   peer event-ping  NAME PING PONG DATA ROUNDS   set PING after writing i to DATA; wait PONG
+ *   peer event-pong  NAME PING PONG DATA ROUNDS   wait PING, check DATA == i, reset, set PONG
+ *   peer lockcnt     NAME BASE ROUNDS SEED        S10-style random LockCnt ops (layout below)
+ *   peer wake-storm  NAME STOP OFF...             FUTEX_WAKE(INT_MAX) on each OFF until STOP != 0
+ *   peer cc-pingpong ROUNDS                       two threads, events in a private shm region: ns per hand-off
+ *   peer raw-pingpong ROUNDS                      two threads, raw futex flip-flop: ns per hand-off
+ * Prints "ok key=value ..." on success; exits 1 with a message on any violated invariant.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef _Atomic int32_t aword;
+
+static void die(const char *msg) { fprintf(stderr, "peer: %s\n", msg); exit(1); }
+
+/* ---- futex wrapper (QEMU include/qemu/futex.h, Linux) ---- */
+static void futex_wake(aword *addr, int n) { syscall(SYS_futex, addr, FUTEX_WAKE, n, NULL, NULL, 0); }
+static void futex_wait(aword *addr, int32_t val) {
+  /* bounded to 100 ms so a lost wakeup shows up as a stall, not a hang; callers loop anyway */
+  struct timespec ts = {0, 100 * 1000 * 1000};
+  while (syscall(SYS_futex, addr, FUTEX_WAIT, val, &ts, NULL, 0) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == ETIMEDOUT) return;
+    die("futex wait failed");
+  }
+}
+
+/* ---- QemuEvent: SET 0, FREE 1, BUSY -1 ---- */
+enum { EV_SET = 0, EV_FREE = 1, EV_BUSY = -1 };
+static void event_set(aword *ev) {
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(ev, memory_order_relaxed) != EV_SET) {
+    if (atomic_exchange(ev, EV_SET) == EV_BUSY) futex_wake(ev, INT_MAX);
+  }
+}
+static void event_reset(aword *ev) { atomic_fetch_or(ev, EV_FREE); }
+static void event_wait(aword *ev) {
+  for (;;) {
+    int32_t v = atomic_load_explicit(ev, memory_order_acquire);
+    if (v == EV_SET) return;
+    if (v == EV_FREE) {
+      int32_t expected = EV_FREE;
+      if (!atomic_compare_exchange_strong(ev, &expected, EV_BUSY) && expected == EV_SET) return;
+    }
+    futex_wait(ev, EV_BUSY);
+  }
+}
+
+/* ---- QemuLockCnt: bits 0-1 FREE 0 / LOCKED 1 / WAITING 2, count step 4 ---- */
+enum { LC_MASK = 3, LC_FREE = 0, LC_LOCKED = 1, LC_WAITING = 2, LC_STEP = 4 };
+static int cas(aword *w, int32_t expected, int32_t desired) {
+  atomic_compare_exchange_strong(w, &expected, desired);
+  return expected; /* the old value */
+}
+static int cmpxchg_or_wait(aword *w, int32_t *val, int32_t new_if_free, int *waited) {
+  if ((*val & LC_MASK) == LC_FREE) {
+    int32_t expected = *val;
+    *val = cas(w, expected, new_if_free);
+    if (*val == expected) { *val = new_if_free; return 1; }
+  }
+  while ((*val & LC_MASK) != LC_FREE) {
+    if ((*val & LC_MASK) == LC_LOCKED) {
+      int32_t expected = *val, nv = expected - LC_LOCKED + LC_WAITING;
+      *val = cas(w, expected, nv);
+      if (*val == expected) *val = nv;
+      continue;
+    }
+    if ((*val & LC_MASK) == LC_WAITING) {
+      *waited = 1;
+      futex_wait(w, *val);
+      *val = atomic_load_explicit(w, memory_order_relaxed);
+      continue;
+    }
+    die("lockcnt word in state 3");
+  }
+  return 0;
+}
+static void lc_wake(aword *w) { futex_wake(w, 1); }
+static void lc_inc(aword *w) {
+  int32_t val = atomic_load_explicit(w, memory_order_relaxed);
+  int waited = 0;
+  for (;;) {
+    if (val >= LC_STEP) {
+      int32_t expected = val;
+      val = cas(w, val, val + LC_STEP);
+      if (val == expected) break;
+    } else if (cmpxchg_or_wait(w, &val, LC_STEP, &waited)) break;
+  }
+  if (waited) lc_wake(w);
+}
+static void lc_dec(aword *w) { atomic_fetch_sub(w, LC_STEP); }
+static int lc_dec_and_lock(aword *w) {
+  int32_t val = atomic_load_explicit(w, memory_order_relaxed), locked = LC_LOCKED;
+  int waited = 0;
+  for (;;) {
+    if (val >= 2 * LC_STEP) {
+      int32_t expected = val;
+      val = cas(w, val, val - LC_STEP);
+      if (val == expected) break;
+    } else {
+      if (cmpxchg_or_wait(w, &val, locked, &waited)) return 1;
+      if (waited) locked = LC_WAITING;
+    }
+  }
+  if (waited) lc_wake(w);
+  return 0;
+}
+static int lc_dec_if_lock(aword *w) {
+  int32_t val = atomic_load_explicit(w, memory_order_relaxed), locked = LC_LOCKED;
+  int waited = 0;
+  while (val < 2 * LC_STEP) {
+    if (cmpxchg_or_wait(w, &val, locked, &waited)) return 1;
+    if (waited) locked = LC_WAITING;
+  }
+  if (waited) lc_wake(w);
+  return 0;
+}
+static void lc_lock(aword *w) {
+  int32_t val = atomic_load_explicit(w, memory_order_relaxed), step = LC_LOCKED;
+  int waited = 0;
+  while (!cmpxchg_or_wait(w, &val, val + step, &waited)) {
+    if (waited) step = LC_WAITING;
+  }
+}
+static void lc_unlock_with(aword *w, int32_t add) {
+  int32_t val = atomic_load_explicit(w, memory_order_relaxed), expected;
+  do {
+    expected = val;
+    val = cas(w, val, (val + add) & ~LC_MASK);
+  } while (val != expected);
+  if (val & LC_WAITING) lc_wake(w);
+}
+static void lc_unlock(aword *w) { lc_unlock_with(w, 0); }
+static void lc_inc_and_unlock(aword *w) { lc_unlock_with(w, LC_STEP); }
+
+/* ---- shared memory ---- */
+static uint8_t *map_region(const char *name, size_t *len) {
+  int fd = shm_open(name, O_RDWR, 0600);
+  if (fd < 0) { perror("shm_open"); die("cannot open the region (the JS side creates it)"); }
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat");
+  *len = (size_t)st.st_size;
+  void *p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) die("mmap");
+  return p;
+}
+static aword *at(uint8_t *base, size_t len, const char *off) {
+  long o = strtol(off, NULL, 10);
+  if (o < 0 || o % 4 != 0 || (size_t)o + 4 > len) die("offset out of range or misaligned");
+  return (aword *)(base + o);
+}
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* Layout of the lockcnt stress, from BASE (words): see tests/support/native_layout.ts */
+enum { S_WORD = 0, S_INSECT = 1, S_PLAIN = 2, S_ATOMIC = 3, S_VALID = 4, S_FREES = 5, S_PROGRESS = 6 };
+
+static uint64_t rng;
+static uint32_t next_rand(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)rng; }
+
+static void section(aword *s) {
+  if (atomic_exchange(&s[S_INSECT], 1) != 0) die("two processes inside the LockCnt critical section");
+  int32_t p = atomic_load_explicit(&s[S_PLAIN], memory_order_relaxed);
+  atomic_store_explicit(&s[S_PLAIN], p + 1, memory_order_relaxed); /* plain RMW: only exclusion keeps it exact */
+  atomic_fetch_add(&s[S_ATOMIC], 1);
+  atomic_store(&s[S_INSECT], 0);
+}
+static void visit(aword *s) { if (atomic_load(&s[S_VALID]) != 1) die("a visitor saw the object freed"); }
+static void free_realloc(aword *s) {
+  if ((atomic_load(&s[S_WORD]) >> 2) != 0) die("freeing while visits are in progress");
+  atomic_store(&s[S_VALID], 0);
+  atomic_fetch_add(&s[S_FREES], 1);
+  atomic_store(&s[S_VALID], 1);
+}
+
+static int lockcnt_stress(aword *s, long rounds) {
+  aword *w = &s[S_WORD];
+  long sections = 0;
+  for (long n = 0; n < rounds; n++) {
+    switch (next_rand() % 5) {
+      case 0: lc_inc(w); visit(s); lc_dec(w); break;
+      case 1: lc_lock(w); section(s); sections++; lc_unlock(w); break;
+      case 2: lc_inc(w); visit(s); if (lc_dec_and_lock(w)) { free_realloc(s); section(s); sections++; lc_unlock(w); } break;
+      case 3: lc_inc(w); visit(s); if (lc_dec_if_lock(w)) { free_realloc(s); section(s); sections++; lc_unlock(w); } else lc_dec(w); break;
+      case 4: lc_lock(w); section(s); sections++; lc_inc_and_unlock(w); visit(s); lc_dec(w); break;
+    }
+    atomic_fetch_add(&s[S_PROGRESS], 1);
+  }
+  printf("ok sections=%ld word=%d\n", sections, atomic_load(w));
+  return 0;
+}
+
+/* ---- in-process C↔C baselines ---- */
+static aword *pp_words;
+static long pp_rounds;
+static void *pp_event_thread(void *arg) {
+  (void)arg;
+  for (long i = 0; i < pp_rounds; i++) { event_wait(&pp_words[0]); event_reset(&pp_words[0]); event_set(&pp_words[1]); }
+  return NULL;
+}
+static void *pp_raw_thread(void *arg) {
+  (void)arg;
+  for (long i = 0; i < pp_rounds; i++) {
+    while (atomic_load(&pp_words[2]) == 0) futex_wait(&pp_words[2], 0);
+    atomic_store(&pp_words[2], 0);
+    futex_wake(&pp_words[2], 1);
+  }
+  return NULL;
+}
+static int c_pingpong(long rounds, int raw) {
+  /* a MAP_SHARED anonymous mapping: shared (non-private) futex keys, as across processes */
+  pp_words = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (pp_words == MAP_FAILED) die("mmap");
+  pp_words[0] = EV_FREE; pp_words[1] = EV_FREE; pp_words[2] = 0;
+  pp_rounds = rounds;
+  pthread_t t;
+  double t0 = now_ns();
+  pthread_create(&t, NULL, raw ? pp_raw_thread : pp_event_thread, NULL);
+  for (long i = 0; i < rounds; i++) {
+    if (raw) {
+      atomic_store(&pp_words[2], 1);
+      futex_wake(&pp_words[2], 1);
+      while (atomic_load(&pp_words[2]) == 1) futex_wait(&pp_words[2], 1);
+    } else {
+      event_set(&pp_words[0]); event_wait(&pp_words[1]); event_reset(&pp_words[1]);
+    }
+  }
+  pthread_join(t, NULL);
+  double ns = (now_ns() - t0) / rounds / 2;
+  printf("ok ns_per_handoff=%.0f rounds=%ld\n", ns, rounds);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) die("usage: see the comment at the top of peer.c");
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "cc-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 0);
+  if (!strcmp(cmd, "raw-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 1);
+  if (argc < 4) die("missing arguments");
+  size_t len;
+  uint8_t *base = map_region(argv[2], &len);
+  if ((!strcmp(cmd, "event-ping") || !strcmp(cmd, "event-pong")) && argc == 7) {
+    aword *ping = at(base, len, argv[3]), *pong = at(base, len, argv[4]), *data = at(base, len, argv[5]);
+    long rounds = atol(argv[6]);
+    int pinger = !strcmp(cmd, "event-ping");
+    double t0 = now_ns();
+    for (long i = 1; i <= rounds; i++) {
+      if (pinger) {
+        atomic_store_explicit(data, (int32_t)i, memory_order_relaxed); /* published by set's fence + xchg */
+        event_set(ping);
+        event_wait(pong);
+        event_reset(pong);
+      } else {
+        event_wait(ping);
+        event_reset(ping);
+        if (atomic_load_explicit(data, memory_order_relaxed) != (int32_t)i) die("event ping-pong: data word does not hold the round number");
+        event_set(pong);
+      }
+    }
+    printf("ok ns_per_roundtrip=%.0f data=%d ping=%d pong=%d\n", (now_ns() - t0) / rounds, atomic_load(data), atomic_load(ping), atomic_load(pong));
+    return 0;
+  }
+  if (!strcmp(cmd, "lockcnt") && argc == 6) {
+    rng = (uint64_t)atol(argv[5]) * 2654435761u + 1;
+    return lockcnt_stress(at(base, len, argv[3]), atol(argv[4]));
+  }
+  if (!strcmp(cmd, "wake-storm") && argc >= 5) {
+    aword *stop = at(base, len, argv[3]);
+    long wakes = 0;
+    while (atomic_load(stop) == 0) {
+      for (int i = 4; i < argc; i++) { futex_wake(at(base, len, argv[i]), INT_MAX); wakes++; }
+    }
+    printf("ok wakes=%ld\n", wakes);
+    return 0;
+  }
+  die("unknown command or wrong argument count");
+}

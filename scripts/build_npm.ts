@@ -46,7 +46,9 @@ export function buildNpm(): Record<string, unknown> {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
   rmSync(outDir, { recursive: true, force: true });
 
-  const entries = Object.values(deno.exports).map((e) => join(root, e));
+  // Export entries, plus modules loaded by URL rather than import (Bun's helper worker).
+  const byUrl = ["adapters/native/bun_call_worker.ts"];
+  const entries = [...Object.values(deno.exports), ...byUrl].map((e) => join(root, e));
   const tsconfig = {
     compilerOptions: {
       target: "ES2022",

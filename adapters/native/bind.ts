@@ -54,7 +54,7 @@ export interface FfiBackend {
   pointerTo(view: Int32Array | BigInt64Array | Uint8Array, index: number): unknown;
   /** A plain ArrayBuffer over `length` bytes of native memory at `pointer`. */
   bufferAt(pointer: unknown, length: number): ArrayBuffer;
-  /** The numeric address of a pointer, and a pointer from one (to recognise MAP_FAILED / null). */
+  /** The numeric address of a pointer (to recognise MAP_FAILED / null). */
   address(pointer: unknown): bigint;
 }
 

@@ -14,7 +14,6 @@
  * @module
  */
 
-import { Worker } from "node:worker_threads";
 import type { FfiBackend, FfiLibrary, NativeFutex, NativeFutexOptions } from "./bind.ts";
 import { bindNativeFutex } from "./bind.ts";
 import { openRegionWith, type SharedRegion, type SharedRegionOptions, unlinkRegionWith } from "./shared_memory.ts";
@@ -52,9 +51,19 @@ function definitions(symbols: Readonly<Record<string, SymbolSpec>>): Record<stri
   return defs;
 }
 
+/** The slice of Bun's global (web) Worker this layer uses; `ref`/`unref` are Bun extensions. */
+interface BunWorker {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message" | "error", listener: (event: { data?: unknown; message?: string }) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+}
+type BunWorkerConstructor = new (url: URL, options: { type: "module" }) => BunWorker;
+
 /** A helper worker running one blocking call at a time for the async path. */
 interface Helper {
-  worker: Worker;
+  worker: BunWorker;
   resolve?: (r: number) => void;
   reject?: (e: Error) => void;
 }
@@ -66,18 +75,21 @@ const MAX_IDLE_HELPERS = 4;
 function helperPool(library: string, defs: Record<string, { args: string[]; returns: string }>): FfiLibrary["callAsync"] {
   const idle: Helper[] = [];
   const spawn = (): Helper => {
-    const worker = new Worker(new URL(`./bun_call_worker${ext}`, import.meta.url), { workerData: { library, defs } });
+    const W = (globalThis as unknown as { Worker: BunWorkerConstructor }).Worker;
+    const worker = new W(new URL(`./bun_call_worker${ext}`, import.meta.url), { type: "module" });
+    worker.postMessage({ library, defs }); // the first message opens the library
     const h: Helper = { worker };
-    worker.on("message", (m: { r?: number; error?: string }) => {
+    worker.addEventListener("message", (event) => {
+      const m = event.data as { r?: number; error?: string };
       const { resolve, reject } = h;
       h.resolve = h.reject = undefined;
       worker.unref();
       if (idle.length < MAX_IDLE_HELPERS) idle.push(h);
-      else void worker.terminate();
+      else worker.terminate();
       if (m.error !== undefined) reject?.(new Error(`native wait in a helper worker failed: ${m.error}`));
       else resolve?.(m.r as number);
     });
-    worker.on("error", (e: unknown) => h.reject?.(e instanceof Error ? e : new Error(String(e))));
+    worker.addEventListener("error", (event) => h.reject?.(new Error(`native wait helper crashed: ${event.message ?? "unknown error"}`)));
     return h;
   };
   return (symbol: string, args: unknown[]): Promise<number> =>

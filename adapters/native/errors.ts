@@ -6,15 +6,18 @@
 
 /** Thrown by a wait or wake on a closed native futex or shared region. */
 export class FutexClosedError extends Error {
+  /** Always "FutexClosedError". */
   override name = "FutexClosedError";
 }
 
 /** Thrown when the runtime refuses FFI (Deno without `--allow-ffi`); the message names the flag. */
 export class FfiPermissionError extends Error {
+  /** Always "FfiPermissionError". */
   override name = "FfiPermissionError";
 }
 
 /** Thrown when no table row matches this OS and architecture; the message lists what is supported. */
 export class UnsupportedPlatformError extends Error {
+  /** Always "UnsupportedPlatformError". */
   override name = "UnsupportedPlatformError";
 }

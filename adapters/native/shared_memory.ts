@@ -21,6 +21,8 @@ export interface SharedRegionOptions {
   create?: boolean;
   /** With `create`: fail if it already exists (default false). */
   exclusive?: boolean;
+  /** The region futex's OS wait slice in milliseconds (see NativeFutexOptions.sliceMs). */
+  sliceMs?: number;
 }
 
 /** A mapped shared-memory region and the futex for words placed in it. */
@@ -137,7 +139,7 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
     throw new TypeError("openSharedRegion: create and exclusive must be true or false");
   }
   if (exclusive && !create) throw new TypeError("openSharedRegion: { exclusive: true } needs { create: true }");
-  const futex = bindNativeFutex(backend, { crossProcess: true }); // throws the no-cross-process reason first
+  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: options.sliceMs }); // throws the no-cross-process reason first
   const { lib, spec, errno } = memoryLib(backend);
   const cname = cString(backend, n);
   const fail = (what: string): never => {

@@ -25,7 +25,9 @@ export type NativeType = "i32" | "u32" | "i64" | "u64" | "pointer" | "void";
 
 /** The C signature of one symbol. */
 export interface SymbolSpec {
+  /** Parameter types, in order. */
   readonly parameters: readonly NativeType[];
+  /** Return type. */
   readonly result: NativeType;
 }
 
@@ -43,7 +45,9 @@ export type ArgSpec = number | "word" | "expected" | "compare" | "timeout" | "ti
 
 /** A wake: one symbol called with these arguments. */
 export interface CallSpec {
+  /** The symbol to call (declared in the row's `symbols`). */
   readonly symbol: string;
+  /** One entry per parameter: a constant or a placeholder the binder fills in. */
   readonly args: readonly ArgSpec[];
 }
 
@@ -57,6 +61,7 @@ export type TimeoutEncoding = "timespec" | "umtx_time" | "ms" | "us" | "ns";
 
 /** A wait: the call, how its timeout is encoded, and which return value reports a wake. */
 export interface WaitSpec extends CallSpec {
+  /** How the `"timeout"` argument encodes the slice. */
   readonly timeout: TimeoutEncoding;
   /** `"zero"`: 0 is a wake (Linux, BSDs, ulock); `"nonzero"`: TRUE is a wake (Windows); `"non-negative"`: ≥ 0 (os_sync). */
   readonly woke: "zero" | "nonzero" | "non-negative";
@@ -66,19 +71,29 @@ export interface WaitSpec extends CallSpec {
 export interface FlavorSpec {
   /** Futex name for messages and benchmark tables: "linux-futex", "linux-futex-shared", … */
   readonly name: string;
+  /** Sleep while the word holds the expected value, for at most one slice. */
   readonly wait: WaitSpec;
+  /** Wake at most one sleeper. */
   readonly wakeOne: CallSpec;
+  /** Wake every sleeper. */
   readonly wakeAll: CallSpec;
 }
 
 /** POSIX shared memory: `shm_open` + `ftruncate` + `mmap(MAP_SHARED)`, and the constants they take. */
 export interface MemorySpec {
+  /** Library holding the calls. */
   readonly library: string;
+  /** shm_open, shm_unlink, ftruncate, mmap, munmap, close. */
   readonly symbols: Readonly<Record<string, SymbolSpec>>;
+  /** open(2) flag: read and write. */
   readonly O_RDWR: number;
+  /** open(2) flag: create if missing. */
   readonly O_CREAT: number;
+  /** open(2) flag: fail if it exists (with O_CREAT). */
   readonly O_EXCL: number;
+  /** PROT_READ | PROT_WRITE. */
   readonly PROT_READ_WRITE: number;
+  /** mmap(2) flag: share the mapping with other processes. */
   readonly MAP_SHARED: number;
 }
 
@@ -91,10 +106,13 @@ export type NativeArch = "x86_64" | "aarch64";
 export interface NativeRow {
   /** `"linux-x86_64"`, `"darwin-os_sync"`, … */
   readonly id: string;
+  /** The operating system. */
   readonly os: NativeOs;
+  /** Architectures the row applies to. */
   readonly arch: readonly NativeArch[];
   /** Library to open: a soname, an absolute path or a DLL name. */
   readonly library: string;
+  /** C signatures of every symbol the calls use. */
   readonly symbols: Readonly<Record<string, SymbolSpec>>;
   /** Waits and wakes that reach only threads of this process (faster where the OS has a private flag). */
   readonly private: FlavorSpec;

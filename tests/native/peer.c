@@ -11,6 +11,7 @@
  *   peer wake-storm  NAME STOP OFF...             FUTEX_WAKE(INT_MAX) on each OFF until STOP != 0
  *   peer cc-pingpong ROUNDS                       two threads, events in a private shm region: ns per hand-off
  *   peer raw-pingpong ROUNDS                      two threads, raw futex flip-flop: ns per hand-off
+ * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (wait bound).
  * Prints "ok key=value ..." on success; exits 1 with a message on any violated invariant.
  */
 #define _GNU_SOURCE
@@ -36,14 +37,28 @@ static void die(const char *msg) { fprintf(stderr, "peer: %s\n", msg); exit(1); 
 
 /* ---- futex wrapper (QEMU include/qemu/futex.h, Linux) ---- */
 static void futex_wake(aword *addr, int n) { syscall(SYS_futex, addr, FUTEX_WAKE, n, NULL, NULL, 0); }
+/* Each wait is bounded (PEER_SLICE_MS, default 100) so a lost wakeup costs a slice instead of a
+ * hang; callers loop anyway. Slices that expire are counted and printed as "expired=": with a
+ * long slice nothing here legitimately sleeps that long, so the tests require 0. */
+static long slice_ms = 100, expired;
 static void futex_wait(aword *addr, int32_t val) {
-  /* bounded to 100 ms so a lost wakeup shows up as a stall, not a hang; callers loop anyway */
-  struct timespec ts = {0, 100 * 1000 * 1000};
+  struct timespec ts = {slice_ms / 1000, (slice_ms % 1000) * 1000000L};
   while (syscall(SYS_futex, addr, FUTEX_WAIT, val, &ts, NULL, 0) != 0) {
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == ETIMEDOUT) return;
+    if (errno == ETIMEDOUT) { expired++; return; }
+    if (errno == EAGAIN) return;
     die("futex wait failed");
   }
+}
+
+/* Start barrier: every party bumps READY (byte 16) and waits until PEER_PARTIES have arrived, so
+ * processes that start at different times really overlap and the clock starts together. */
+static void barrier(uint8_t *base) {
+  aword *ready = (aword *)(base + 16);
+  const char *p = getenv("PEER_PARTIES");
+  int parties = p ? atoi(p) : 1;
+  atomic_fetch_add(ready, 1);
+  while (atomic_load(ready) < parties) usleep(50);
 }
 
 /* ---- QemuEvent: SET 0, FREE 1, BUSY -1 ---- */
@@ -211,7 +226,7 @@ static int lockcnt_stress(aword *s, long rounds) {
     }
     atomic_fetch_add(&s[S_PROGRESS], 1);
   }
-  printf("ok sections=%ld word=%d\n", sections, atomic_load(w));
+  printf("ok sections=%ld word=%d expired=%ld\n", sections, atomic_load(w), expired);
   return 0;
 }
 
@@ -259,6 +274,7 @@ static int c_pingpong(long rounds, int raw) {
 int main(int argc, char **argv) {
   if (argc < 2) die("usage: see the comment at the top of peer.c");
   const char *cmd = argv[1];
+  if (getenv("PEER_SLICE_MS")) slice_ms = atol(getenv("PEER_SLICE_MS"));
   if (!strcmp(cmd, "cc-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 0);
   if (!strcmp(cmd, "raw-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 1);
   if (argc < 4) die("missing arguments");
@@ -268,6 +284,7 @@ int main(int argc, char **argv) {
     aword *ping = at(base, len, argv[3]), *pong = at(base, len, argv[4]), *data = at(base, len, argv[5]);
     long rounds = atol(argv[6]);
     int pinger = !strcmp(cmd, "event-ping");
+    barrier(base);
     double t0 = now_ns();
     for (long i = 1; i <= rounds; i++) {
       if (pinger) {
@@ -282,11 +299,13 @@ int main(int argc, char **argv) {
         event_set(pong);
       }
     }
-    printf("ok ns_per_roundtrip=%.0f data=%d ping=%d pong=%d\n", (now_ns() - t0) / rounds, atomic_load(data), atomic_load(ping), atomic_load(pong));
+    printf("ok ns_per_handoff=%.0f data=%d ping=%d pong=%d expired=%ld\n", (now_ns() - t0) / rounds / 2, atomic_load(data),
+           atomic_load(ping), atomic_load(pong), expired);
     return 0;
   }
   if (!strcmp(cmd, "lockcnt") && argc == 6) {
     rng = (uint64_t)atol(argv[5]) * 2654435761u + 1;
+    barrier(base);
     return lockcnt_stress(at(base, len, argv[3]), atol(argv[4]));
   }
   if (!strcmp(cmd, "wake-storm") && argc >= 5) {

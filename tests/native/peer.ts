@@ -1,0 +1,113 @@
+/**
+ * JS peer for the cross-process tests, the twin of peer.c, runnable under Deno (`deno run -A`)
+ * and Bun: the same commands on the same region, through this library's ManualResetEvent and
+ * LockCnt on the cross-process native futex.
+ *
+ *   peer.ts event-ping NAME ROUNDS    write i to DATA, set PING, wait PONG, reset PONG
+ *   peer.ts event-pong NAME ROUNDS    wait PING, reset PING, check DATA == i, set PONG
+ *   peer.ts lockcnt    NAME ROUNDS SEED   random LockCnt ops in the LC block (as peer.c)
+ *
+ * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (OS wait slice).
+ * Prints "ok key=value …"; exits 1 with a message on any violated invariant.
+ */
+
+import process from "node:process";
+import { LockCnt, ManualResetEvent } from "../../mod.ts";
+import { seededRandom } from "../../testing.ts";
+import { loadNative } from "../support/native.ts";
+import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES } from "../support/native_layout.ts";
+
+const [cmd, name, roundsArg, seedArg] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+
+function fail(msg: string): never {
+  console.error(`peer.ts: ${msg}`);
+  process.exit(1);
+}
+
+const native = await loadNative();
+const sliceMs = Number(process.env.PEER_SLICE_MS ?? "100");
+const region = native.openSharedRegion(name, REGION_BYTES, { sliceMs });
+const futex = region.futex;
+const i32 = new Int32Array(region.buffer);
+
+/** Meet the other processes (PEER_PARTIES) before the clock starts, as peer.c does. */
+function barrier(): void {
+  const parties = Number(process.env.PEER_PARTIES ?? "1");
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.add(i32, READY / 4, 1);
+  while (Atomics.load(i32, READY / 4) < parties) Atomics.wait(nap, 0, 0, 0.05);
+}
+
+if (cmd === "event-ping" || cmd === "event-pong") {
+  const opts = { futex, spin: 0 }; // QEMU's event does not spin: compare like with like
+  const ping = ManualResetEvent.from({ buffer: region.buffer, byteOffset: PING }, opts);
+  const pong = ManualResetEvent.from({ buffer: region.buffer, byteOffset: PONG }, opts);
+  barrier();
+  const t0 = performance.now();
+  for (let i = 1; i <= rounds; i++) {
+    if (cmd === "event-ping") {
+      Atomics.store(i32, DATA / 4, i);
+      ping.set();
+      pong.wait();
+      pong.reset();
+    } else {
+      ping.wait();
+      ping.reset();
+      if (Atomics.load(i32, DATA / 4) !== i) fail(`event ping-pong: data word holds ${i32[DATA / 4]}, not round ${i}`);
+      pong.set();
+    }
+  }
+  const ns = ((performance.now() - t0) * 1e6) / rounds / 2;
+  console.log(
+    `ok ns_per_handoff=${Math.round(ns)} data=${i32[DATA / 4]} ping=${i32[PING / 4]} pong=${i32[PONG / 4]} expired=${futex.expiredSlices}`,
+  );
+} else if (cmd === "lockcnt") {
+  const b = LC_BASE / 4;
+  const w = (k: number): number => b + k;
+  const lc = LockCnt.from({ buffer: region.buffer, byteOffset: LC_BASE }, { futex });
+  const random = seededRandom(Number(seedArg));
+  let sections = 0;
+  barrier();
+  const section = (): void => {
+    if (Atomics.exchange(i32, w(LC.INSECT), 1) !== 0) fail("two processes inside the LockCnt critical section");
+    i32[w(LC.PLAIN)]++; // plain read-modify-write: only mutual exclusion keeps it exact
+    Atomics.add(i32, w(LC.ATOMIC), 1);
+    Atomics.store(i32, w(LC.INSECT), 0);
+    sections++;
+  };
+  const visit = (): void => {
+    if (Atomics.load(i32, w(LC.VALID)) !== 1) fail("a visitor saw the object freed");
+  };
+  const freeRealloc = (): void => {
+    if (lc.count !== 0) fail(`freeing while ${lc.count} visits are in progress`);
+    Atomics.store(i32, w(LC.VALID), 0);
+    Atomics.add(i32, w(LC.FREES), 1);
+    Atomics.store(i32, w(LC.VALID), 1);
+  };
+  for (let n = 0; n < rounds; n++) {
+    switch (Math.floor(random() * 5)) {
+      case 0:
+        lc.inc(); visit(); lc.dec();
+        break;
+      case 1:
+        lc.lock(); section(); lc.unlock();
+        break;
+      case 2:
+        lc.inc(); visit();
+        if (lc.decAndLock()) { freeRealloc(); section(); lc.unlock(); }
+        break;
+      case 3:
+        lc.inc(); visit();
+        if (lc.decIfLock()) { freeRealloc(); section(); lc.unlock(); } else lc.dec();
+        break;
+      default:
+        lc.lock(); section(); lc.incAndUnlock(); visit(); lc.dec();
+    }
+    Atomics.add(i32, w(LC.PROGRESS), 1);
+  }
+  console.log(`ok sections=${sections} word=${i32[w(LC.WORD)]} expired=${futex.expiredSlices}`);
+} else {
+  fail(`unknown command ${cmd}; see the comment at the top of peer.ts`);
+}
+region.close();

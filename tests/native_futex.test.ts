@@ -1,0 +1,148 @@
+/**
+ * The native futex and shared regions in one process (Deno and Bun on Linux; skipped elsewhere
+ * with the reason printed): the Futex contract through FFI, every primitive placed in a mapped
+ * region and seen through a second mapping, close and unlink, bad input, refusing to mix futex
+ * families on one word, terminating a worker parked in an OS wait, and Deno without --allow-ffi.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { test } from "node:test";
+import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
+import { loadNative, nativeSkip } from "./support/native.ts";
+import { runChild, runtime, testScript } from "./support/runtime.ts";
+
+const skip = nativeSkip;
+const native = skip ? undefined : await loadNative();
+let serial = 0;
+const regionName = (): string => `/futex-sync-unit-${process.pid}-${serial++}`;
+
+test("native futex contract: not-equal, timed-out after the timeout, woken async waiter", { skip }, async () => {
+  const f = native!.nativeFutex({ sliceMs: 5000 });
+  assert.equal(f.name, "linux-futex");
+  assert.equal(f.crossProcess, false);
+  assert.equal(f.requiresSharedArrayBuffer, false);
+  const v = new Int32Array(new SharedArrayBuffer(8));
+  assert.equal(f.wait(v, 1, 5, 10), "not-equal");
+  const t0 = performance.now();
+  assert.equal(f.wait(v, 1, 0, 30), "timed-out");
+  assert.ok(performance.now() - t0 >= 29, "waited the whole timeout");
+  assert.equal(await f.waitAsync(v, 1, 0, 20), "timed-out");
+  const p = f.waitAsync(v, 1, 0); // untimed: only the wake below ends it (slice 5 s)
+  await new Promise((r) => setTimeout(r, 30));
+  Atomics.store(v, 1, 1);
+  f.wakeAll(v, 1);
+  assert.ok(["ok", "not-equal"].includes(await p));
+  assert.equal(f.expiredSlices, 0);
+});
+
+test("every primitive placed in a shared region; a second mapping sees the same words", { skip }, () => {
+  const name = regionName();
+  const a = native!.openSharedRegion(name, 64, { create: true, exclusive: true });
+  const b = native!.openSharedRegion(name, 64);
+  try {
+    assert.equal(a.futex.name, "linux-futex-shared");
+    assert.equal(a.futex.crossProcess, true);
+    const opts = (byteOffset: number) => ({ buffer: a.buffer, byteOffset, futex: a.futex });
+    const ev = new ManualResetEvent(opts(0));
+    const m = new Mutex(opts(4));
+    const s = new Semaphore(2, opts(8));
+    const lc = new LockCnt(opts(12));
+    ev.set();
+    m.lock();
+    assert.equal(s.tryAcquire(), true);
+    lc.inc();
+    const seen = new Int32Array(b.buffer, 0, 4);
+    assert.deepEqual(Array.from(seen), [0, 1, 1, 4]); // SET, LOCKED, 1 permit, one visit
+    const ev2 = ManualResetEvent.from({ buffer: b.buffer, byteOffset: 0 }, { futex: b.futex });
+    assert.equal(ev2.wait(0), true);
+    m.unlock();
+    lc.dec();
+    assert.deepEqual(Array.from(seen), [0, 0, 1, 0]);
+  } finally {
+    a.close();
+    b.close();
+    a.unlink();
+  }
+});
+
+test("close: pending async waits reject, later waits throw, the buffer is detached; unlink removes the name", { skip }, async () => {
+  const name = regionName();
+  const r = native!.openSharedRegion(name, 16, { create: true });
+  const ev = new ManualResetEvent({ buffer: r.buffer, byteOffset: 0, futex: r.futex });
+  const pending = ev.waitAsync();
+  await new Promise((res) => setTimeout(res, 10));
+  r.close();
+  await assert.rejects(pending, { name: "FutexClosedError" });
+  assert.equal(r.closed, true);
+  assert.equal(r.buffer.byteLength, 0, "detached");
+  assert.throws(() => ev.wait(0), TypeError); // the word's view is detached: no read of unmapped memory
+  assert.throws(() => r.futex.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1), { name: "FutexClosedError" });
+  r.close(); // idempotent
+  assert.equal(native!.unlinkSharedRegion(name), true);
+  assert.equal(native!.unlinkSharedRegion(name), false);
+  assert.throws(() => native!.openSharedRegion(name, 16), /ENOENT/);
+});
+
+test("bad input to regions and native futexes is refused with what to do", { skip }, () => {
+  const n = native!;
+  assert.throws(() => n.openSharedRegion(42 as unknown as string, 16), { name: "TypeError", message: /name must be a string/ });
+  assert.throws(() => n.openSharedRegion("/a/b", 16), { name: "TypeError", message: /without "\/"/ });
+  assert.throws(() => n.openSharedRegion("x", 6), { name: "RangeError", message: /multiple of 4/ });
+  assert.throws(() => n.openSharedRegion("x", 0), RangeError);
+  assert.throws(() => n.openSharedRegion("x", 16, { exclusive: true }), { name: "TypeError", message: /needs \{ create: true \}/ });
+  const name = regionName();
+  const r = n.openSharedRegion(name, 16, { create: true });
+  try {
+    assert.throws(() => n.openSharedRegion(name, 16, { create: true, exclusive: true }), /EEXIST/);
+    assert.throws(() => n.openSharedRegion(name, 64), { name: "RangeError", message: /has 16 bytes/ });
+  } finally {
+    r.close();
+    r.unlink();
+  }
+  assert.throws(() => n.nativeFutex({ crossProcess: "yes" as unknown as boolean }), { name: "TypeError", message: /crossProcess/ });
+  assert.throws(() => n.nativeFutex({ sliceMs: 0 }), { name: "RangeError", message: /sliceMs/ });
+  assert.throws(() => n.nativeFutex(null as unknown as object), TypeError);
+});
+
+test("one word, one futex family: mixing Atomics and native (or private and shared) is refused", { skip }, () => {
+  const sab = new SharedArrayBuffer(8);
+  new Mutex({ buffer: sab, byteOffset: 0 });
+  assert.throws(() => new Mutex({ buffer: sab, byteOffset: 0, futex: native!.nativeFutex() }), {
+    name: "TypeError",
+    message: /already driven by the Atomics futex/,
+  });
+  new ManualResetEvent({ buffer: sab, byteOffset: 4, futex: native!.nativeFutex() });
+  assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }, { futex: native!.nativeFutex({ crossProcess: true }) }), {
+    message: /process-private OS futex/,
+  });
+  assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }), { message: /Atomics futex \(atomics\) cannot wake/ });
+});
+
+test("a worker parked in an untimed native wait can be terminated and the process exits", { skip, timeout: 60_000 }, async () => {
+  const r = await runChild("fixtures/native_terminate", [], 30_000);
+  assert.equal(r.timedOut, false, `the process did not exit: ${r.stdout}${r.stderr}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /terminated the parked worker/);
+});
+
+test("Deno without --allow-ffi: FfiPermissionError names the flag", {
+  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags, so bun:ffi is always allowed" : false),
+  timeout: 60_000,
+}, async () => {
+  const out = await new Promise<string>((resolve, reject) => {
+    // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
+    const cmd = `exec "${process.execPath}" run --no-prompt "${testScript("fixtures/native_noperm").pathname}"`;
+    const child = spawn("sh", ["-c", cmd], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let s = "";
+    child.stdout.on("data", (b: Uint8Array) => (s += new TextDecoder().decode(b)));
+    child.stderr.on("data", (b: Uint8Array) => (s += new TextDecoder().decode(b)));
+    child.on("error", reject);
+    child.on("close", () => resolve(s));
+  });
+  assert.match(out, /^FfiPermissionError: .*--allow-ffi/m);
+});

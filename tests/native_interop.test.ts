@@ -1,0 +1,224 @@
+/**
+ * Cross-process interop on Linux with real OS futexes: our C peer (tests/native/peer.c, QEMU's
+ * event and LockCnt protocols with non-private futexes, compiled with `cc` here) and our JS peer
+ * (tests/native/peer.ts under Deno and under Bun) share one POSIX shared-memory region.
+ *
+ * - event ping-pong C↔C (the baseline), JS↔C in both roles, Deno↔Bun; both sides print the
+ *   words they saw at the end and the test checks they match each other and the region;
+ * - LockCnt stress across three processes (Deno, Bun, C): mutual exclusion, no visit of a freed
+ *   object, final word 0;
+ * - the same runs under a FUTEX_WAKE storm from C (spurious wakes on every word), absorbed.
+ * Skips with the reason printed under Node, off Linux, or without a C compiler.
+ */
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { LockCnt, ManualResetEvent } from "../mod.ts";
+import { loadNative, nativeSkip } from "./support/native.ts";
+import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "./support/native_layout.ts";
+import { rounds, runtime } from "./support/runtime.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const peerC = join(root, "tests/native/peer.c");
+const peerTs = join(root, "tests/native/peer.ts");
+
+function compilePeer(): string | { skip: string } {
+  const dir = mkdtempSync(join(tmpdir(), "futex-peer-"));
+  const out = join(dir, "peer");
+  const r = spawnSync("cc", ["-O2", "-Wall", "-o", out, peerC, "-lpthread"], { encoding: "utf8" });
+  if (r.error) return { skip: `no C compiler: ${r.error.message} (install gcc to run the C interop tests)` };
+  if (r.status !== 0) throw new Error(`cc failed on tests/native/peer.c:\n${r.stderr}`);
+  return out;
+}
+
+const compiled = nativeSkip ? { skip: nativeSkip } : compilePeer();
+const skip: string | false = typeof compiled === "string" ? false : compiled.skip;
+const peerBin = typeof compiled === "string" ? compiled : "";
+const native = skip ? undefined : await loadNative();
+
+/** The command that runs the JS peer under `rt`, whichever runtime runs this test. */
+function jsPeer(rt: "deno" | "bun", args: string[]): string[] {
+  const self = runtime === rt ? process.execPath : join(root, "node_modules/.bin", rt);
+  return rt === "deno" ? [self, "run", "-A", peerTs, ...args] : [self, peerTs, ...args];
+}
+
+interface Ran {
+  who: string;
+  code: number | null;
+  out: string;
+  err: string;
+  fields: Record<string, number>;
+}
+
+/** Start a process; resolve with its output when it exits, or kill it after `timeoutMs`. */
+function start(who: string, argv: string[], parties: number, timeoutMs = 60_000): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NO_COLOR: "1",
+      PEER_PARTIES: String(parties),
+      PEER_SLICE_MS: String(SLICE_MS),
+    };
+    delete env.FORCE_COLOR;
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b: Uint8Array) => (out += new TextDecoder().decode(b)));
+    child.stderr.on("data", (b: Uint8Array) => (err += new TextDecoder().decode(b)));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("ok ")) ?? "";
+      const fields = Object.fromEntries(line.slice(3).split(" ").filter(Boolean).map((kv) => {
+        const [k, v] = kv.split("=");
+        return [k, Number(v)];
+      }));
+      resolve({ who, code, out, err, fields });
+    });
+  });
+}
+
+function ok(r: Ran): Ran {
+  assert.equal(r.code, 0, `${r.who} failed (exit ${r.code}):\n${r.out}\n${r.err}`);
+  assert.ok(r.out.startsWith("ok "), `${r.who} printed no ok line:\n${r.out}\n${r.err}`);
+  if (r.fields.expired !== undefined) {
+    assert.equal(r.fields.expired, 0, `${r.who}: ${r.fields.expired} waits slept a whole ${SLICE_MS} ms slice unwoken (lost wakeup)`);
+  }
+  return r;
+}
+
+let serial = 0;
+/** A fresh region with two FREE events, a LockCnt at 0 and VALID = 1; closed and unlinked by `done`. */
+function region(): { name: string; i32: Int32Array; done: () => void } {
+  const name = `/futex-sync-test-${process.pid}-${serial++}`;
+  const r = native!.openSharedRegion(name, REGION_BYTES, { create: true, exclusive: true });
+  new ManualResetEvent({ buffer: r.buffer, byteOffset: PING, futex: r.futex });
+  new ManualResetEvent({ buffer: r.buffer, byteOffset: PONG, futex: r.futex });
+  new LockCnt({ buffer: r.buffer, byteOffset: LC_BASE, futex: r.futex });
+  const i32 = new Int32Array(r.buffer);
+  i32[LC_BASE / 4 + LC.VALID] = 1;
+  return {
+    name,
+    i32,
+    done: () => {
+      r.close();
+      r.unlink();
+    },
+  };
+}
+
+type Side = "c" | "deno" | "bun";
+function pinger(side: Side, name: string, n: number): string[] {
+  return side === "c" ? [peerBin, "event-ping", name, `${PING}`, `${PONG}`, `${DATA}`, `${n}`] : jsPeer(side, ["event-ping", name, `${n}`]);
+}
+function ponger(side: Side, name: string, n: number): string[] {
+  return side === "c" ? [peerBin, "event-pong", name, `${PING}`, `${PONG}`, `${DATA}`, `${n}`] : jsPeer(side, ["event-pong", name, `${n}`]);
+}
+
+/** Run an event ping-pong between two sides; check the words both saw and the region holds. */
+async function pingPong(a: Side, b: Side, n: number): Promise<{ ping: Ran; pong: Ran }> {
+  const reg = region();
+  try {
+    const [ping, pong] = await Promise.all([start(`${a} pinger`, pinger(a, reg.name, n), 2), start(`${b} ponger`, ponger(b, reg.name, n), 2)]);
+    ok(ping);
+    ok(pong);
+    assert.equal(ping.fields.data, n, "the pinger's last data word");
+    assert.equal(pong.fields.data, n, "the ponger saw the same data word");
+    assert.equal(reg.i32[DATA / 4], n, "the region holds the last round");
+    assert.equal(reg.i32[PONG / 4], 1, "PONG ends FREE (reset by the pinger)"); // QEMU EV_FREE
+    assert.ok([0, 1, -1].includes(ping.fields.ping) && [0, 1, -1].includes(pong.fields.ping), "PING holds an event state");
+    return { ping, pong };
+  } finally {
+    reg.done();
+  }
+}
+
+const N = rounds(2000);
+/**
+ * OS wait slice of every peer. After the start barrier nothing here legitimately sleeps this
+ * long, so each peer reports slices that expired unwoken and the tests require none.
+ */
+const SLICE_MS = 2000;
+const latency: string[] = [];
+
+test("C ↔ C event ping-pong over a shared region (baseline)", { skip, timeout: 120_000 }, async (t) => {
+  const { ping } = await pingPong("c", "c", N);
+  latency.push(`C↔C ${ping.fields.ns_per_handoff} ns`);
+  t.diagnostic(`C↔C: ${ping.fields.ns_per_handoff} ns per hand-off`);
+});
+
+for (const [a, b] of [[runtime, "c"], ["c", runtime], ["deno", "bun"], ["bun", "deno"]] as [Side, Side][]) {
+  test(`${a} pings, ${b} pongs: event ping-pong across processes, words match on both sides`, { skip, timeout: 120_000 }, async (t) => {
+    const { ping } = await pingPong(a, b, N);
+    latency.push(`${a}→${b} ${ping.fields.ns_per_handoff} ns`);
+    t.diagnostic(`${a}↔${b}: ${ping.fields.ns_per_handoff} ns per hand-off (pinger's clock)`);
+  });
+}
+
+async function lockcntThree(n: number, reg: ReturnType<typeof region>): Promise<Ran[]> {
+  const runs = await Promise.all([
+    start("deno lockcnt", jsPeer("deno", ["lockcnt", reg.name, `${n}`, "11"]), 3, 120_000),
+    start("bun lockcnt", jsPeer("bun", ["lockcnt", reg.name, `${n}`, "22"]), 3, 120_000),
+    start("C lockcnt", [peerBin, "lockcnt", reg.name, `${LC_BASE}`, `${n}`, "33"], 3, 120_000),
+  ]);
+  runs.forEach(ok);
+  const w = (k: number): number => reg.i32[LC_BASE / 4 + k];
+  const sections = runs.reduce((s, r) => s + r.fields.sections, 0);
+  assert.equal(w(LC.PLAIN), w(LC.ATOMIC), "plain counter != atomic counter: two processes were inside");
+  assert.equal(w(LC.ATOMIC), sections, "every process's sections are counted");
+  assert.equal(w(LC.WORD), 0, "final LockCnt word must be 0");
+  assert.equal(w(LC.INSECT), 0);
+  assert.equal(w(LC.VALID), 1);
+  assert.equal(w(LC.PROGRESS), 3 * n);
+  return runs;
+}
+
+test("LockCnt stress across three processes (Deno, Bun, C): exclusion, no freed visit, word 0", { skip, timeout: 180_000 }, async (t) => {
+  const reg = region();
+  try {
+    const n = rounds(20_000);
+    const runs = await lockcntThree(n, reg);
+    t.diagnostic(`${3 * n} ops; sections ${runs.map((r) => `${r.who}=${r.fields.sections}`).join(", ")}; frees ${reg.i32[LC_BASE / 4 + LC.FREES]}`);
+  } finally {
+    reg.done();
+  }
+});
+
+test("a FUTEX_WAKE storm from C (spurious wakes on every word) is absorbed by ping-pong and LockCnt", { skip, timeout: 180_000 }, async (t) => {
+  const reg = region();
+  try {
+    const storm = start("C wake storm", [peerBin, "wake-storm", reg.name, `${STOP}`, `${PING}`, `${PONG}`, `${LC_BASE}`], 0, 170_000);
+    const n = rounds(1000);
+    const [ping, pong] = await Promise.all([
+      start(`${runtime} pinger`, pinger(runtime as Side, reg.name, n), 2),
+      start("C ponger", ponger("c", reg.name, n), 2),
+    ]);
+    ok(ping);
+    ok(pong);
+    assert.equal(pong.fields.data, n);
+    Atomics.store(reg.i32, READY / 4, 0); // a new start barrier for the three LockCnt processes
+    await lockcntThree(rounds(10_000), reg);
+    Atomics.store(reg.i32, STOP / 4, 1);
+    const s = ok(await storm);
+    assert.ok(s.fields.wakes > 0, "the storm issued wakes");
+    t.diagnostic(`${s.fields.wakes} FUTEX_WAKE(INT_MAX) calls during the runs`);
+  } finally {
+    Atomics.store(reg.i32, STOP / 4, 1);
+    reg.done();
+  }
+});
+
+test("latency summary (JS↔C beside C↔C, same run)", { skip }, (t) => {
+  t.diagnostic(latency.join("; "));
+  assert.ok(latency.length >= 5);
+});

@@ -127,6 +127,13 @@ test("a worker parked in an untimed native wait can be terminated and the proces
   assert.match(r.stdout, /terminated the parked worker/);
 });
 
+test("a pending native waitAsync holds the process open, and nothing holds it after it settles", { skip, timeout: 60_000 }, async () => {
+  const r = await runChild("fixtures/native_keepalive", [], 30_000);
+  assert.equal(r.timedOut, false, `the process did not exit after the wait settled: ${r.stdout}${r.stderr}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /settled true/, "the wait was dropped: the process exited while it was pending");
+});
+
 test("Deno without --allow-ffi: FfiPermissionError names the flag", {
   skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags, so bun:ffi is always allowed" : false),
   timeout: 60_000,

@@ -6,19 +6,18 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { loadNative, nativeSkip } from "./support/native.ts";
-import { runChild, runtime, testScript } from "./support/runtime.ts";
+import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
 let serial = 0;
 const regionName = (): string => `/futex-sync-unit-${process.pid}-${serial++}`;
 
-test("native futex contract: not-equal, timed-out after the timeout, woken async waiter", { skip }, async () => {
+test("native futex contract: not-equal, timed-out after the timeout, woken async waiter", { skip, timeout: 30_000 }, async () => {
   const f = native!.nativeFutex({ sliceMs: 5000 });
   assert.equal(f.name, "linux-futex");
   assert.equal(f.crossProcess, false);
@@ -67,7 +66,7 @@ test("every primitive placed in a shared region; a second mapping sees the same 
   }
 });
 
-test("close: pending async waits reject, later waits throw, the buffer is detached; unlink removes the name", { skip }, async () => {
+test("close: pending async waits reject, later waits throw, the buffer is detached; unlink removes the name", { skip, timeout: 30_000 }, async () => {
   const name = regionName();
   const r = native!.openSharedRegion(name, 16, { create: true });
   const ev = new ManualResetEvent({ buffer: r.buffer, byteOffset: 0, futex: r.futex });
@@ -138,18 +137,9 @@ test("Deno without --allow-ffi: FfiPermissionError names the flag", {
   skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags, so bun:ffi is always allowed" : false),
   timeout: 60_000,
 }, async () => {
-  const out = await new Promise<string>((resolve, reject) => {
-    // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
-    const cmd = `exec "${process.execPath}" run --no-prompt "${testScript("fixtures/native_noperm").pathname}"`;
-    const child = spawn("sh", ["-c", cmd], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let s = "";
-    child.stdout.on("data", (b: Uint8Array) => (s += new TextDecoder().decode(b)));
-    child.stderr.on("data", (b: Uint8Array) => (s += new TextDecoder().decode(b)));
-    child.on("error", reject);
-    child.on("close", () => resolve(s));
-  });
+  // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
+  const cmd = `exec "${process.execPath}" run --no-prompt "${testScript("fixtures/native_noperm").pathname}"`;
+  const r = await runCommand(["sh", "-c", cmd], 30_000);
+  const out = r.stdout + r.stderr;
   assert.match(out, /^FfiPermissionError: .*--allow-ffi/m);
 });

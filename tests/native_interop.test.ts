@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ import { test } from "node:test";
 import { LockCnt, ManualResetEvent } from "../mod.ts";
 import { loadNative, nativeSkip } from "./support/native.ts";
 import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "./support/native_layout.ts";
-import { rounds, runtime } from "./support/runtime.ts";
+import { rounds, runCommand, runtime } from "./support/runtime.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const peerC = join(root, "tests/native/peer.c");
@@ -56,36 +56,15 @@ interface Ran {
   fields: Record<string, number>;
 }
 
-/** Start a process; resolve with its output when it exits, or kill it after `timeoutMs`. */
-function start(who: string, argv: string[], parties: number, timeoutMs = 60_000): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      NO_COLOR: "1",
-      PEER_PARTIES: String(parties),
-      PEER_SLICE_MS: String(SLICE_MS),
-    };
-    delete env.FORCE_COLOR;
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (b: Uint8Array) => (out += new TextDecoder().decode(b)));
-    child.stderr.on("data", (b: Uint8Array) => (err += new TextDecoder().decode(b)));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith("ok ")) ?? "";
-      const fields = Object.fromEntries(line.slice(3).split(" ").filter(Boolean).map((kv) => {
-        const [k, v] = kv.split("=");
-        return [k, Number(v)];
-      }));
-      resolve({ who, code, out, err, fields });
-    });
-  });
+/** Start a process (finite timeout); resolve with its output and the fields of its "ok" line. */
+async function start(who: string, argv: string[], parties: number, timeoutMs = 60_000): Promise<Ran> {
+  const r = await runCommand(argv, timeoutMs, { PEER_PARTIES: String(parties), PEER_SLICE_MS: String(SLICE_MS) });
+  const line = r.stdout.split("\n").find((l) => l.startsWith("ok ")) ?? "";
+  const fields = Object.fromEntries(line.slice(3).split(" ").filter(Boolean).map((kv) => {
+    const [k, v] = kv.split("=");
+    return [k, Number(v)];
+  }));
+  return { who, code: r.timedOut ? null : r.code, out: r.stdout, err: r.stderr + (r.timedOut ? `\n(killed after ${timeoutMs} ms)` : ""), fields };
 }
 
 function ok(r: Ran): Ran {

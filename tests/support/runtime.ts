@@ -115,12 +115,20 @@ export function runChild(script: string, args: string[], timeoutMs: number): Pro
 
 /** Run a program file in a fresh process of this runtime; kill it after `timeoutMs`. */
 export function runChildFile(file: string, timeoutMs: number, args: string[] = []): Promise<ChildResult> {
-  const [cmd, ...argv] = childCommand(file, args);
+  return runCommand(childCommand(file, args), timeoutMs);
+}
+
+/**
+ * Run any command (argv[0] and its arguments) without a shell; collect its output; kill it after
+ * `timeoutMs`. Colour is off (NO_COLOR; FORCE_COLOR removed) and `env` adds variables.
+ */
+export function runCommand(argv: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<ChildResult> {
+  const [cmd, ...rest] = argv;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
-    delete env.FORCE_COLOR; // Deno colours output whenever FORCE_COLOR is set, even to "0"
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env });
+    const childEnv: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...env };
+    delete childEnv.FORCE_COLOR; // Deno colours output whenever FORCE_COLOR is set, even to "0"
+    const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

@@ -12,30 +12,16 @@
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent } from "../mod.ts";
 import { loadNative, nativeSkip } from "./support/native.ts";
 import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "./support/native_layout.ts";
+import { compilePeer, okFields, repoRoot as root } from "./support/peer.ts";
 import { rounds, runCommand, runtime } from "./support/runtime.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const peerC = join(root, "tests/native/peer.c");
 const peerTs = join(root, "tests/native/peer.ts");
-
-function compilePeer(): string | { skip: string } {
-  const dir = mkdtempSync(join(tmpdir(), "futex-peer-"));
-  const out = join(dir, "peer");
-  const r = spawnSync("cc", ["-O2", "-Wall", "-o", out, peerC, "-lpthread"], { encoding: "utf8" });
-  if (r.error) return { skip: `no C compiler: ${r.error.message} (install gcc to run the C interop tests)` };
-  if (r.status !== 0) throw new Error(`cc failed on tests/native/peer.c:\n${r.stderr}`);
-  return out;
-}
 
 const compiled = nativeSkip ? { skip: nativeSkip } : compilePeer();
 const skip: string | false = typeof compiled === "string" ? false : compiled.skip;
@@ -59,11 +45,7 @@ interface Ran {
 /** Start a process (finite timeout); resolve with its output and the fields of its "ok" line. */
 async function start(who: string, argv: string[], parties: number, timeoutMs = 60_000): Promise<Ran> {
   const r = await runCommand(argv, timeoutMs, { PEER_PARTIES: String(parties), PEER_SLICE_MS: String(SLICE_MS) });
-  const line = r.stdout.split("\n").find((l) => l.startsWith("ok ")) ?? "";
-  const fields = Object.fromEntries(line.slice(3).split(" ").filter(Boolean).map((kv) => {
-    const [k, v] = kv.split("=");
-    return [k, Number(v)];
-  }));
+  const fields = Object.fromEntries(Object.entries(okFields(r.stdout) ?? {}).map(([k, v]) => [k, Number(v)]));
   return { who, code: r.timedOut ? null : r.code, out: r.stdout, err: r.stderr + (r.timedOut ? `\n(killed after ${timeoutMs} ms)` : ""), fields };
 }
 

@@ -11,7 +11,10 @@
  *   peer wake-storm  NAME STOP OFF...             FUTEX_WAKE(INT_MAX) on each OFF until STOP != 0
  *   peer cc-pingpong ROUNDS                       two threads, events in a private shm region: ns per hand-off
  *   peer raw-pingpong ROUNDS                      two threads, raw futex flip-flop: ns per hand-off
- * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (wait bound).
+ *   peer mutex THREADS MS                         THREADS threads × (lock; counter++; unlock) on Drepper's
+ *                                                 3-state futex mutex for MS ms: ns per pair, counts per thread
+ * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (wait bound),
+ * PEER_PIN=cross|same (cc-/raw-pingpong: threads on CPU 0 and 1, or both on CPU 0).
  * Prints "ok key=value ..." on success; exits 1 with a message on any violated invariant.
  */
 #define _GNU_SOURCE
@@ -233,13 +236,24 @@ static int lockcnt_stress(aword *s, long rounds) {
 /* ---- in-process C↔C baselines ---- */
 static aword *pp_words;
 static long pp_rounds;
+/* PEER_PIN: place a ping-pong thread (0 = main, 1 = helper) on a CPU, so runs compare like with like */
+static void pin_self(int which) {
+  const char *pin = getenv("PEER_PIN");
+  if (!pin) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(!strcmp(pin, "cross") ? which : 0, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) die("PEER_PIN: pthread_setaffinity_np failed");
+}
 static void *pp_event_thread(void *arg) {
   (void)arg;
+  pin_self(1);
   for (long i = 0; i < pp_rounds; i++) { event_wait(&pp_words[0]); event_reset(&pp_words[0]); event_set(&pp_words[1]); }
   return NULL;
 }
 static void *pp_raw_thread(void *arg) {
   (void)arg;
+  pin_self(1);
   for (long i = 0; i < pp_rounds; i++) {
     while (atomic_load(&pp_words[2]) == 0) futex_wait(&pp_words[2], 0);
     atomic_store(&pp_words[2], 0);
@@ -253,6 +267,7 @@ static int c_pingpong(long rounds, int raw) {
   if (pp_words == MAP_FAILED) die("mmap");
   pp_words[0] = EV_FREE; pp_words[1] = EV_FREE; pp_words[2] = 0;
   pp_rounds = rounds;
+  pin_self(0);
   pthread_t t;
   double t0 = now_ns();
   pthread_create(&t, NULL, raw ? pp_raw_thread : pp_event_thread, NULL);
@@ -271,12 +286,57 @@ static int c_pingpong(long rounds, int raw) {
   return 0;
 }
 
+/* ---- contended C futex mutex (Drepper, "Futexes Are Tricky", mutex 2), the lock baseline ---- */
+static aword mx_word, mx_stop;
+static long mx_counter; /* plain: only the mutex keeps it exact */
+static void mx_lock(aword *m) {
+  int32_t c = 0;
+  if (atomic_compare_exchange_strong(m, &c, 1)) return;
+  if (c != 2) c = atomic_exchange(m, 2);
+  while (c != 0) { futex_wait(m, 2); c = atomic_exchange(m, 2); }
+}
+static void mx_unlock(aword *m) {
+  if (atomic_fetch_sub(m, 1) != 1) { atomic_store(m, 0); futex_wake(m, 1); }
+}
+struct mx_arg { long count; double ns; };
+static void *mx_thread(void *p) {
+  struct mx_arg *a = p;
+  double t0 = now_ns();
+  while (!atomic_load(&mx_stop)) {
+    for (int k = 0; k < 64; k++) { mx_lock(&mx_word); mx_counter++; a->count++; mx_unlock(&mx_word); }
+  }
+  a->ns = now_ns() - t0;
+  return NULL;
+}
+static int c_mutex(int threads, long ms) {
+  if (threads < 1 || threads > 64 || ms < 1) die("mutex: 1..64 threads, ms >= 1");
+  pthread_t t[64];
+  struct mx_arg a[64];
+  memset(a, 0, sizeof a);
+  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, mx_thread, &a[i]);
+  usleep(ms * 1000);
+  atomic_store(&mx_stop, 1);
+  long total = 0;
+  double longest = 0;
+  for (int i = 0; i < threads; i++) {
+    pthread_join(t[i], NULL);
+    total += a[i].count;
+    if (a[i].ns > longest) longest = a[i].ns;
+  }
+  if (total != mx_counter) die("mutex: the counter lost updates (mutual exclusion broken)");
+  printf("ok ns_per_pair=%.2f total=%ld counts=", longest / total, total);
+  for (int i = 0; i < threads; i++) printf(i ? ",%ld" : "%ld", a[i].count);
+  printf(" expired=%ld\n", expired);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) die("usage: see the comment at the top of peer.c");
   const char *cmd = argv[1];
   if (getenv("PEER_SLICE_MS")) slice_ms = atol(getenv("PEER_SLICE_MS"));
   if (!strcmp(cmd, "cc-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 0);
   if (!strcmp(cmd, "raw-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 1);
+  if (!strcmp(cmd, "mutex") && argc == 4) return c_mutex(atoi(argv[2]), atol(argv[3]));
   if (argc < 4) die("missing arguments");
   size_t len;
   uint8_t *base = map_region(argv[2], &len);

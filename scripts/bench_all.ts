@@ -1,0 +1,214 @@
+/**
+ * `npm start`: the benchmark suite end to end. Compiles the C peer (tests/native/peer.c) once,
+ * runs scripts/bench.ts in Node, Deno and Bun one after another (progress streamed), then the
+ * cross-process event ping-pong between C, Deno and Bun processes over one shared-memory region,
+ * and writes
+ *
+ *   bench-results/results.json   every sample, for machines
+ *   bench-results/results.md     the tables and the DESIGN §6 verdicts (also printed)
+ *   bench-results/chart.svg      latency and ratio per runtime
+ *
+ * Usage: npm start [-- --quick] [-- --only node,deno,bun,cross] [-- --spin N]
+ * (after `tsc -p .`: node build/scripts/bench_all.js …). Exits non-zero only if a benchmark
+ * fails to run; missed targets are reported, not errors.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { compilePeer, okFields, repoRoot } from "../tests/support/peer.ts";
+import { runCommand } from "../tests/support/runtime.ts";
+import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./bench_report.ts";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const onlyIdx = argv.indexOf("--only");
+const only = onlyIdx >= 0 ? argv[onlyIdx + 1].split(",") : ["node", "deno", "bun", "cross"];
+const spinIdx = argv.indexOf("--spin");
+const passOn = [...(quick ? ["--quick"] : []), ...(spinIdx >= 0 ? ["--spin", argv[spinIdx + 1]] : [])];
+const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
+const outDir = join(repoRoot, "bench-results");
+const t0 = performance.now();
+
+function say(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Run a command, streaming its stderr (progress) to ours; resolve with its exit code. */
+function stream(cmd: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    child.stderr.on("data", (b: Uint8Array) => process.stderr.write(b));
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), "futex-bench-"));
+const built = process.platform === "linux" ? compilePeer() : { skip: `peer.c is Linux-only (this is ${process.platform})` };
+const peer = typeof built === "string" ? built : undefined;
+const driverNotes: string[] = [];
+if (!peer) driverNotes.push(`C baselines and the cross-process section skipped: ${(built as { skip: string }).skip}`);
+
+/** One runtime's run of scripts/bench.ts (sections split across calls are merged). */
+async function runBench(name: string, calls: Array<{ cmd: string; args: string[] }>): Promise<RuntimeResult> {
+  let merged: RuntimeResult | undefined;
+  for (const [k, c] of calls.entries()) {
+    const json = join(work, `${name}-${k}.json`);
+    const args = [...c.args, ...passOn, "--json", json, ...(peer ? ["--peer", peer] : [])];
+    const code = await stream(c.cmd, args);
+    if (code !== 0) throw new Error(`${name}: ${c.cmd} ${args.join(" ")} exited with ${code}`);
+    const part = JSON.parse(readFileSync(json, "utf8")) as RuntimeResult;
+    if (!merged) merged = part;
+    else {
+      merged.rows.push(...part.rows);
+      merged.notes.push(...part.notes.filter((n) => !merged!.notes.includes(n)));
+      merged.seconds += part.seconds;
+    }
+  }
+  return merged!;
+}
+
+const results: RuntimeResult[] = [];
+if (only.includes("node")) {
+  const script = join(repoRoot, "build", "scripts", "bench.js");
+  // The lock section runs under --harmony-struct for V8's Atomics.Mutex peer; the rest without it.
+  results.push(await runBench("node", [
+    { cmd: process.execPath, args: [script, "--only", "fast,pingpong,oversub,sem,native,memory"] },
+    { cmd: process.execPath, args: ["--harmony-struct", script, "--only", "lock"] },
+  ]));
+  // Keep the section order of a single run.
+  const order = ["fast", "pingpong", "oversub", "lock", "sem", "native", "memory"];
+  results[0].rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+}
+if (only.includes("deno")) {
+  results.push(await runBench("deno", [{ cmd: bin("deno"), args: ["run", "-A", join(repoRoot, "scripts", "bench.ts")] }]));
+}
+if (only.includes("bun")) {
+  results.push(await runBench("bun", [{ cmd: bin("bun"), args: [join(repoRoot, "scripts", "bench.ts")] }]));
+}
+
+// ---------------------------------------------------------------- cross-process
+
+const PING = 0, PONG = 4, DATA = 8, REGION_BYTES = 4096;
+type Side = "c" | "deno" | "bun";
+
+function sideCommand(side: Side, role: "event-ping" | "event-pong", name: string, rounds: number): string[] {
+  if (side === "c") return [peer!, role, name, `${PING}`, `${PONG}`, `${DATA}`, `${rounds}`];
+  const file = join(repoRoot, "tests", "native", "peer.ts");
+  return side === "deno" ? [bin("deno"), "run", "-A", file, role, name, `${rounds}`] : [bin("bun"), file, role, name, `${rounds}`];
+}
+
+/** Placements: pinger on CPU 0 and ponger on CPU 1, or both on CPU 0 (taskset), so every pair
+ * is compared in the same regime; unpinned, the scheduler flips between them run to run. */
+type Placement = "cross" | "same";
+const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0 && cpus().length >= 2;
+const pinned = (argv: string[], cpu: string): string[] => (hasTaskset ? ["taskset", "-c", cpu, ...argv] : argv);
+
+let serial = 0;
+/** One event ping-pong between two processes; ns per hand-off as the pinger measured it. */
+async function crossPingPong(a: Side, b: Side, rounds: number, placement: Placement): Promise<number> {
+  const name = `/futex-sync-bench-${process.pid}-${serial++}`;
+  const file = `/dev/shm${name}`; // where glibc's shm_open keeps POSIX shared memory on Linux
+  const init = new Int32Array(REGION_BYTES / 4);
+  init[PING / 4] = 1; // QEMU EV_FREE
+  init[PONG / 4] = 1;
+  writeFileSync(file, new Uint8Array(init.buffer));
+  try {
+    const env = { PEER_PARTIES: "2", PEER_SLICE_MS: "20000" };
+    const [ping, pong] = await Promise.all([
+      runCommand(pinned(sideCommand(a, "event-ping", name, rounds), "0"), 120_000, env),
+      runCommand(pinned(sideCommand(b, "event-pong", name, rounds), placement === "cross" ? "1" : "0"), 120_000, env),
+    ]);
+    const f = okFields(ping.stdout), g = okFields(pong.stdout);
+    if (ping.code !== 0 || pong.code !== 0 || !f || !g) {
+      throw new Error(`cross-process ${a}→${b} failed:\n${ping.stdout}${ping.stderr}\n${pong.stdout}${pong.stderr}`);
+    }
+    if (Number(f.data) !== rounds || Number(g.data) !== rounds) throw new Error(`cross-process ${a}→${b}: data words ${f.data}/${g.data}, expected ${rounds}`);
+    if (f.expired !== "0" || g.expired !== "0") throw new Error(`cross-process ${a}→${b}: a wait expired unwoken (lost wakeup)`);
+    return Number(f.ns_per_handoff);
+  } finally {
+    try {
+      unlinkSync(file);
+    } catch { /* already gone */ }
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+if (only.includes("cross") && peer) {
+  const pairs: Array<[Side, Side]> = [["c", "c"], ["deno", "c"], ["c", "deno"], ["bun", "c"], ["c", "bun"], ["deno", "bun"], ["bun", "deno"]];
+  const name = (s: Side): string => (s === "c" ? "C" : s === "deno" ? "Deno" : "Bun");
+  const reps = quick ? 3 : 5, rounds = quick ? 1000 : 3000;
+  const placements: Placement[] = hasTaskset ? ["cross", "same"] : ["cross"];
+  const where = (p: Placement): string => (!hasTaskset ? "unpinned" : p === "cross" ? "CPU 0 / CPU 1" : "both on CPU 0");
+  const rows: BenchRow[] = [];
+  const t = performance.now();
+  for (const p of placements) {
+    const samples = pairs.map(() => [] as number[]);
+    for (let r = 0; r < reps; r++) {
+      for (const [k, [a, b]] of pairs.entries()) {
+        say(`[cross-process] ${name(a)}→${name(b)} event ping-pong, ${where(p)} (${r + 1}/${reps})`);
+        samples[k].push(await crossPingPong(a, b, rounds, p));
+      }
+    }
+    const suffix = p === "cross" ? "" : ".same";
+    for (const [k, [a, b]] of pairs.entries()) {
+      const isBase = k === 0;
+      rows.push({
+        section: "cross-process",
+        id: isBase ? `xp.c-c${suffix}` : `xp.${a}-${b}${suffix}`,
+        label: `${name(a)}→${name(b)} processes, ${where(p)}`,
+        unit: "ns/hand-off",
+        samples: samples[k],
+        median: median(samples[k]),
+        baseline: isBase ? undefined : `xp.c-c${suffix}`,
+        ratio: isBase ? undefined : median(samples[k].map((x, i) => x / samples[0][i])),
+      });
+    }
+  }
+  if (!hasTaskset) driverNotes.push("cross-process runs unpinned: taskset is missing (util-linux) or there is one CPU");
+  results.push({
+    runtime: "cross-process",
+    version: "(C, Deno, Bun)",
+    platform: `${process.platform}-${process.arch}`,
+    cores: cpus().length,
+    quick,
+    seconds: (performance.now() - t) / 1000,
+    rows,
+    notes: ["JS sides run tests/native/peer.ts (ManualResetEvent on the cross-process OS futex, spin off, like QEMU's event); C runs peer.c"],
+  });
+}
+
+// ---------------------------------------------------------------- report
+
+const vs = verdicts(results);
+const command = `npm start${passOn.length ? ` -- ${passOn.join(" ")}` : ""}`;
+const machine = `${process.platform}-${process.arch}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"})`;
+const notes = [...driverNotes, ...results.flatMap((r) => r.notes.map((n) => `${r.runtime}: ${n}`))];
+const md = [
+  `## Benchmarks — ${new Date().toISOString().slice(0, 10)}, ${machine}`,
+  "",
+  `Command: \`${command}\`. Medians of interleaved repetitions; ratios are medians of per-repetition ratios to the row named after them. Lower is better.`,
+  "",
+  combinedTable(results),
+  "",
+  verdictTable(vs),
+  "",
+  ...notes.map((n) => `- ${n}`),
+].join("\n");
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, "results.md"), md + "\n");
+writeFileSync(
+  join(outDir, "results.json"),
+  JSON.stringify({ date: new Date().toISOString(), command, machine, results, verdicts: vs }, null, 2) + "\n",
+);
+writeFileSync(join(outDir, "chart.svg"), chartSvg(results, vs, `@futex/sync benchmarks — ${machine} — ${command}`) + "\n");
+rmSync(work, { recursive: true, force: true });
+if (peer) rmSync(join(peer, ".."), { recursive: true, force: true });
+console.log(md);
+console.log(`\nWrote bench-results/results.md, results.json, chart.svg in ${((performance.now() - t0) / 1000).toFixed(0)} s.`);

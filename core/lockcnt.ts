@@ -77,6 +77,8 @@ export class LockCnt {
   // Out-parameters of #cmpxchgOrWait (sync only, so one pair per instance needs no allocation).
   #seen = 0;
   #waited = false;
+  // One spin per operation: after a spin that ended in a lost CAS, announce and sleep.
+  #spun = false;
   /** Where the word lives: post it to a worker and attach with {@link LockCnt.from}. */
   readonly handle: WordHandle;
 
@@ -143,12 +145,11 @@ export class LockCnt {
       }
       seen = old;
     }
-    let spun = false;
     while ((seen & STATE_MASK) !== FREE) {
       const state = seen & STATE_MASK;
       if (state === LOCKED) {
-        if (!spun && this.#spins > 0) { // spin once before announcing contention
-          spun = true;
+        if (!this.#spun && this.#spins > 0) { // spin once per operation before announcing contention
+          this.#spun = true;
           seen = spinWhileEqual(view, 0, seen, this.#spins);
           continue;
         }
@@ -175,6 +176,7 @@ export class LockCnt {
   #beginWait(): void {
     this.#seen = Atomics.load(this.#view, 0);
     this.#waited = false;
+    this.#spun = false;
   }
 
   /**

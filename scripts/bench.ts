@@ -122,6 +122,8 @@ interface WorkerReport {
   ms: number;
   error?: string;
   acquisitions?: number;
+  /** Futex/Atomics waits the worker made (each one a sleep unless the word had moved on). */
+  sleeps: number;
 }
 
 /** Start the jobs, release them together, collect their reports (60 s watchdog). */
@@ -158,8 +160,10 @@ async function runJobs(sab: SharedArrayBuffer, jobs: BenchJob[], stopAfterMs?: n
 
 const blockAt = (k: number): number => FIRST_BLOCK + k * BLOCK_BYTES;
 
-/** `pairs` ping-pongs at once; returns ns per hand-off (the slowest pair's time / its hand-offs). */
-async function pingPong(mode: string, spin: number | undefined, rounds: number, pairs = 1): Promise<number> {
+const sleepsPer1k = (reports: WorkerReport[], ops: number): number => Math.round((reports.reduce((a, r) => a + r.sleeps, 0) * 10000) / ops) / 10;
+
+/** `pairs` ping-pongs at once: ns per hand-off (the slowest pair's time / its hand-offs) and sleeps per 1000 hand-offs. */
+async function pingPong(mode: string, spin: number | undefined, rounds: number, pairs = 1): Promise<{ value: number; extra: Record<string, unknown> }> {
   const sab = new SharedArrayBuffer(blockAt(pairs));
   const jobs: BenchJob[] = [];
   for (let p = 0; p < pairs; p++) {
@@ -169,7 +173,7 @@ async function pingPong(mode: string, spin: number | undefined, rounds: number, 
     for (const side of ["ping", "pong"]) jobs.push({ kind: "pingpong", mode, side, sab, base, spin, rounds });
   }
   const reports = await runJobs(sab, jobs);
-  return (Math.max(...reports.map((r) => r.ms)) * 1e6) / (rounds * 2);
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / (rounds * 2), extra: { sleepsPer1k: sleepsPer1k(reports, rounds * 2 * pairs) } };
 }
 
 /** `n` workers contend for one lock for `ms`; ns per lock+unlock pair and per-worker counts. */
@@ -185,11 +189,11 @@ async function contended(mode: string, n: number, ms: number): Promise<{ value: 
   const total = counts.reduce((a, b) => a + b, 0);
   const counter = new Int32Array(sab)[(base + 320) / 4];
   if (counter !== (total | 0)) throw new Error(`${mode}: the counter holds ${counter} after ${total} acquisitions (exclusion broken)`);
-  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / total, extra: { counts } };
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / total, extra: { counts, sleepsPer1k: sleepsPer1k(reports, total) } };
 }
 
 /** Producer → consumer through a bounded buffer of SEM_CAPACITY; ns per item. */
-async function producerConsumer(mode: string, items: number): Promise<number> {
+async function producerConsumer(mode: string, items: number): Promise<{ value: number; extra: Record<string, unknown> }> {
   const sab = new SharedArrayBuffer(blockAt(1));
   const base = blockAt(0);
   if (mode === "naive") new Int32Array(sab)[(base + SEM_SLOTS) / 4] = SEM_CAPACITY;
@@ -199,7 +203,7 @@ async function producerConsumer(mode: string, items: number): Promise<number> {
   }
   const jobs: BenchJob[] = ["producer", "consumer"].map((side) => ({ kind: "sem", mode, side, sab, base, rounds: items, spin }));
   const reports = await runJobs(sab, jobs);
-  return (Math.max(...reports.map((r) => r.ms)) * 1e6) / items;
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / items, extra: { sleepsPer1k: sleepsPer1k(reports, items) } };
 }
 
 /** Run the C peer and return its ok fields (60 s limit). */
@@ -339,7 +343,7 @@ async function main(): Promise<void> {
     await interleaved("fast", variants, quick ? 5 : 9);
   }
   if (wants("pingpong")) {
-    const pp = (mode: string, spin?: number) => async () => ({ value: await pingPong(mode, spin, mode === "busy" ? size.pp * 4 : size.pp) });
+    const pp = (mode: string, spin?: number) => () => pingPong(mode, spin, mode === "busy" ? size.pp * 4 : size.pp);
     await interleaved("pingpong", [
       { id: "pp.raw", label: "raw Atomics.wait/notify ping-pong", unit: "ns/hand-off", run: pp("raw") },
       { id: "pp.busy", label: "pure busy-wait ping-pong (no wait/notify)", unit: "ns/hand-off", baseline: "pp.raw", run: pp("busy") },
@@ -348,7 +352,7 @@ async function main(): Promise<void> {
     ]);
   }
   if (wants("oversub")) {
-    const ov = (mode: string, spin?: number) => async () => ({ value: await pingPong(mode, spin, size.over, 4) });
+    const ov = (mode: string, spin?: number) => () => pingPong(mode, spin, size.over, 4);
     await interleaved(`oversub`, [
       { id: "over.raw", label: `4 pairs on ${cores} cores: raw Atomics.wait/notify`, unit: "ns/hand-off", run: ov("raw") },
       { id: "over.event.spin0", label: `4 pairs on ${cores} cores: ManualResetEvent, spin off`, unit: "ns/hand-off", baseline: "over.raw", run: ov("event", 0) },
@@ -385,7 +389,7 @@ async function main(): Promise<void> {
     }
   }
   if (wants("sem")) {
-    const pc = (mode: string) => async () => ({ value: await producerConsumer(mode, size.sem) });
+    const pc = (mode: string) => () => producerConsumer(mode, size.sem);
     await interleaved("sem", [
       { id: "sem.naive", label: `producer→consumer, ${SEM_CAPACITY} slots: raw Atomics semaphores`, unit: "ns/item", run: pc("naive") },
       { id: "sem.semaphore", label: `producer→consumer, ${SEM_CAPACITY} slots: Semaphore`, unit: "ns/item", baseline: "sem.naive", run: pc("semaphore") },
@@ -409,8 +413,8 @@ async function main(): Promise<void> {
         { id: "native.c.raw", label: "C raw-futex ping-pong, threads on CPU 0 / CPU 1 (peer.c)", unit: "ns/hand-off", run: c("raw-pingpong", "cross") },
         { id: "native.c.raw.same", label: "C raw-futex ping-pong, both threads on CPU 0 (peer.c)", unit: "ns/hand-off", baseline: "native.c.raw", run: c("raw-pingpong", "same") },
         { id: "native.c.event", label: "C QEMU-event ping-pong, threads on CPU 0 / CPU 1 (peer.c)", unit: "ns/hand-off", baseline: "native.c.raw", run: c("cc-pingpong", "cross") },
-        { id: "native.raw", label: "FFI futex, hand-written wait/wake loop (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: async () => ({ value: await pingPong("native-raw", 0, n) }) },
-        { id: "native.event", label: "FFI futex, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: async () => ({ value: await pingPong("native-event", 0, n) }) },
+        { id: "native.raw", label: "FFI futex, hand-written wait/wake loop (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-raw", 0, n) },
+        { id: "native.event", label: "FFI futex, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-event", 0, n) },
       ]);
     }
   }

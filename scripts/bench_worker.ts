@@ -15,7 +15,8 @@
  * Every wait is bounded: a stall throws instead of hanging the run.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
+import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
+import { countingFutex } from "../testing.ts";
 import { type BenchJob, COUNTER, EV_A, EV_B, GO, LOCK, READY, SEM_ITEMS, SEM_SLOTS, STOP, W_A, W_B } from "./bench_layout.ts";
 
 const LIMIT_MS = 20_000;
@@ -40,10 +41,16 @@ async function nativeFutex(): Promise<Futex> {
 }
 
 const futex: Futex | undefined = job.mode.startsWith("native") ? await nativeFutex() : undefined;
+/** The library's primitives run on this counting wrapper (calls happen only on slow paths). */
+const counted = countingFutex(futex ?? atomicsFutex);
+/** Sleeps (futex/Atomics waits) of the hand-written baselines. */
+let rawSleeps = 0;
+const sleeps = (): number => rawSleeps + counted.calls.wait;
 
 /** The loop users write: sleep while the word still holds what we saw. */
 function rawWaitFor(index: number, target: number, f: Futex | undefined): void {
   for (let v = Atomics.load(i32, index); v !== target; v = Atomics.load(i32, index)) {
+    rawSleeps++;
     const r = f ? f.wait(i32, index, v, LIMIT_MS) : Atomics.wait(i32, index, v, LIMIT_MS);
     if (r === "timed-out") stalled("raw ping-pong");
   }
@@ -97,7 +104,7 @@ function pingpong(from: number, to: number): void {
 }
 
 const events = job.kind === "pingpong" && job.mode.endsWith("event")
-  ? [EV_A, EV_B].map((off) => ManualResetEvent.from({ buffer: job.sab, byteOffset: job.base + off }, { spin: job.spin, futex }))
+  ? [EV_A, EV_B].map((off) => ManualResetEvent.from({ buffer: job.sab, byteOffset: job.base + off }, { spin: job.spin, futex: counted }))
   : [];
 
 /** Drepper's "mutex 2" (Futexes Are Tricky): 0 free, 1 locked, 2 locked with possible sleepers. */
@@ -106,6 +113,7 @@ function naiveLock(index: number): void {
   if (c === 0) return;
   if (c !== 2) c = Atomics.exchange(i32, index, 2);
   while (c !== 0) {
+    rawSleeps++;
     if (Atomics.wait(i32, index, 2, LIMIT_MS) === "timed-out") stalled("naive mutex");
     c = Atomics.exchange(i32, index, 2);
   }
@@ -136,14 +144,14 @@ function lock(): Record<string, number> {
       naiveUnlock(w);
     });
   } else if (job.mode === "mutex") {
-    const m = Mutex.from({ buffer: job.sab, byteOffset: job.base + LOCK }, { spin: job.spin });
+    const m = Mutex.from({ buffer: job.sab, byteOffset: job.base + LOCK }, { spin: job.spin, futex: counted });
     until(() => {
       if (!m.lock(LIMIT_MS)) stalled("Mutex.lock");
       section();
       m.unlock();
     });
   } else if (job.mode === "lockcnt") {
-    const lc = LockCnt.from({ buffer: job.sab, byteOffset: job.base + LOCK }, { spin: job.spin });
+    const lc = LockCnt.from({ buffer: job.sab, byteOffset: job.base + LOCK }, { spin: job.spin, futex: counted });
     until(() => {
       lc.lock();
       section();
@@ -167,6 +175,7 @@ function naiveAcquire(index: number): void {
       if (seen === c) return;
       c = seen;
     }
+    rawSleeps++;
     if (Atomics.wait(i32, index, 0, LIMIT_MS) === "timed-out") stalled("naive semaphore");
   }
 }
@@ -190,7 +199,7 @@ function sem(): Record<string, number> {
       }
     }
   } else {
-    const opts = { spin: job.spin };
+    const opts = { spin: job.spin, futex: counted };
     const items = Semaphore.from({ buffer: job.sab, byteOffset: job.base + SEM_ITEMS }, opts);
     const slots = Semaphore.from({ buffer: job.sab, byteOffset: job.base + SEM_SLOTS }, opts);
     for (let n = 0; n < job.rounds; n++, moved++) {
@@ -218,11 +227,12 @@ if (parentPort) {
       const warm = Math.min(1000, Math.ceil(job.rounds / 4));
       pingpong(1, warm);
       t0 = performance.now();
+      rawSleeps = counted.calls.wait = 0;
       pingpong(warm + 1, warm + job.rounds);
     } else {
       extra = job.kind === "lock" ? lock() : sem();
     }
-    parentPort.postMessage({ ok: true, ms: performance.now() - t0, ...extra });
+    parentPort.postMessage({ ok: true, ms: performance.now() - t0, sleeps: sleeps(), ...extra });
   } catch (e) {
     parentPort.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -10,21 +10,25 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The repository root (the directory holding tests/native/peer.c), found from this file upward. */
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The repository root: the nearest directory above this file holding tests/native/peer.c (from
+ * the sources or from build/), else two levels up (a copy of the tests without the C sources).
+ */
 export const repoRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "tests", "native", "peer.c"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("tests/native/peer.c not found above " + fileURLToPath(import.meta.url));
-    dir = up;
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "tests", "native", "peer.c"))) return dir;
+    if (dirname(dir) === dir) return join(here, "..", "..");
   }
-  return dir;
 })();
 
 /** Compile peer.c (cc -O2) into a temporary directory: the binary's path, or why it cannot be built. */
 export function compilePeer(): string | { skip: string } {
+  const source = join(repoRoot, "tests/native/peer.c");
+  if (!existsSync(source)) return { skip: `no ${source} here (the C peer is in the source tree)` };
   const out = join(mkdtempSync(join(tmpdir(), "futex-peer-")), "peer");
-  const r = spawnSync("cc", ["-O2", "-Wall", "-o", out, join(repoRoot, "tests/native/peer.c"), "-lpthread"], { encoding: "utf8" });
+  const r = spawnSync("cc", ["-O2", "-Wall", "-o", out, source, "-lpthread"], { encoding: "utf8" });
   if (r.error) return { skip: `no C compiler: ${r.error.message} (install gcc to run the C peer)` };
   if (r.status !== 0) throw new Error(`cc failed on tests/native/peer.c:\n${r.stderr}`);
   return out;

@@ -21,7 +21,8 @@
  * (`npm start`) runs it in all three runtimes and adds the cross-process section.
  */
 import process from "node:process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
@@ -59,10 +60,12 @@ const size = quick
 const rows: BenchRow[] = [];
 const notes: string[] = [];
 let peer: string | undefined = flag("peer");
+/** A peer this run compiled itself (removed at the end); one passed with --peer is the caller's. */
+let ownPeer: string | undefined;
 if (peer === undefined && (wants("lock") || wants("native"))) {
   // peer.c speaks Linux futex(2); elsewhere the C rows are skipped with the reason.
   const built = process.platform === "linux" ? compilePeer() : { skip: `peer.c is Linux-only (this is ${process.platform})` };
-  if (typeof built === "string") peer = built;
+  if (typeof built === "string") peer = ownPeer = built;
   else notes.push(`C baselines skipped: ${built.skip}`);
 }
 
@@ -454,6 +457,7 @@ async function main(): Promise<void> {
   const out = flag("json");
   if (out) writeFileSync(out, JSON.stringify(result, null, 2));
   else console.log(runtimeTable(result));
+  if (ownPeer) rmSync(dirname(ownPeer), { recursive: true, force: true });
   progress(`done in ${result.seconds.toFixed(1)} s`);
 }
 

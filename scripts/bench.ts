@@ -28,12 +28,11 @@ import { Worker } from "node:worker_threads";
 import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
 import { compilePeer, okFields } from "../tests/support/peer.ts";
-import { runCommand } from "../tests/support/runtime.ts";
-import { type BenchJob, BLOCK_BYTES, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./bench_layout.ts";
-import { type BenchRow, type RuntimeResult, runtimeTable } from "./bench_report.ts";
+import { runCommand, runtime } from "../tests/support/runtime.ts";
+import { type BenchJob, BLOCK_BYTES, COUNTER, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./bench_layout.ts";
+import { type BenchRow, median, type RuntimeResult, runtimeTable } from "./bench_report.ts";
 
 const g = globalThis as Record<string, unknown>;
-const runtime: "node" | "deno" | "bun" = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 const version = runtime === "deno"
   ? (g.Deno as { version: { deno: string } }).version.deno
   : runtime === "bun"
@@ -73,10 +72,6 @@ function progress(msg: string): void {
   process.stderr.write(`[${runtime}] ${msg}\n`);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** One measured variant: `run` returns one sample; rows with a baseline get per-rep ratios. */
 interface Variant {
@@ -190,7 +185,7 @@ async function contended(mode: string, n: number, ms: number): Promise<{ value: 
   const reports = await runJobs(sab, jobs, ms);
   const counts = reports.map((r) => r.acquisitions ?? 0);
   const total = counts.reduce((a, b) => a + b, 0);
-  const counter = new Int32Array(sab)[(base + 320) / 4];
+  const counter = new Int32Array(sab)[(base + COUNTER) / 4];
   if (counter !== (total | 0)) throw new Error(`${mode}: the counter holds ${counter} after ${total} acquisitions (exclusion broken)`);
   return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / total, extra: { counts, sleepsPer1k: sleepsPer1k(reports, total) } };
 }

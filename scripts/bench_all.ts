@@ -19,7 +19,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { compilePeer, okFields, repoRoot } from "../tests/support/peer.ts";
 import { runCommand } from "../tests/support/runtime.ts";
-import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./bench_report.ts";
+import { DATA, PING, PONG, REGION_BYTES } from "../tests/support/native_layout.ts";
+import { type BenchRow, chartSvg, combinedTable, median, type RuntimeResult, verdicts, verdictTable } from "./bench_report.ts";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -91,7 +92,6 @@ if (only.includes("bun")) {
 
 // ---------------------------------------------------------------- cross-process
 
-const PING = 0, PONG = 4, DATA = 8, REGION_BYTES = 4096;
 type Side = "c" | "deno" | "bun";
 
 function sideCommand(side: Side, role: "event-ping" | "event-pong", name: string, rounds: number): string[] {
@@ -135,10 +135,6 @@ async function crossPingPong(a: Side, b: Side, rounds: number, placement: Placem
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 if (only.includes("cross") && peer) {
   const pairs: Array<[Side, Side]> = [["c", "c"], ["deno", "c"], ["c", "deno"], ["bun", "c"], ["c", "bun"], ["deno", "bun"], ["bun", "deno"]];

@@ -44,7 +44,8 @@ export interface Verdict {
   met: boolean;
 }
 
-const median = (xs: number[]): number => {
+/** Median of a list of samples. */
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

@@ -17,6 +17,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
+import { loadNative } from "../tests/support/native.ts";
 import { type BenchJob, COUNTER, EV_A, EV_B, GO, LOCK, READY, SEM_ITEMS, SEM_SLOTS, STOP, W_A, W_B } from "./bench_layout.ts";
 
 const LIMIT_MS = 20_000;
@@ -29,18 +30,7 @@ function stalled(what: string): never {
   throw new Error(`${job.kind}/${job.mode} ${job.side}: ${what} stalled for ${LIMIT_MS} ms (lost wakeup?)`);
 }
 
-async function nativeFutex(): Promise<Futex> {
-  const g = globalThis as Record<string, unknown>;
-  const api = g.Deno
-    ? await import("../adapters/native/deno_ffi.ts")
-    : g.Bun
-    ? await import("../adapters/native/bun_ffi.ts")
-    : undefined;
-  if (!api) throw new Error("native futexes need Deno FFI or bun:ffi");
-  return api.nativeFutex({ sliceMs: LIMIT_MS });
-}
-
-const futex: Futex | undefined = job.mode.startsWith("native") ? await nativeFutex() : undefined;
+const futex: Futex | undefined = job.mode.startsWith("native") ? (await loadNative()).nativeFutex({ sliceMs: LIMIT_MS }) : undefined;
 /** The library's primitives run on this counting wrapper (calls happen only on slow paths). */
 const counted = countingFutex(futex ?? atomicsFutex);
 /** Sleeps (futex/Atomics waits) of the hand-written baselines. */

@@ -3,9 +3,13 @@
  * SharedArrayBuffer. Works in every runtime (Node, Deno, Bun) and between workers of one
  * process; it cannot reach other processes or native code (use a native futex for those).
  *
- * Async waits hold the process open while pending (adapters/keepalive.ts). An aborted async wait
- * settles at once with "ok" and then flushes the engine's orphaned waiter with a notify on the
- * word: a spurious wake for any other waiter there, which every protocol absorbs by re-checking.
+ * Async waits hold the process open while pending (adapters/keepalive.ts). An async wait cannot
+ * be withdrawn from the engine, so an aborted one settles at once ("ok") and leaves an *orphan*
+ * behind in the engine's queue. The orphan must not swallow a wake: if a wake reaches it, it
+ * passes exactly one wake on (Atomics.notify(…, 1)) when this thread next runs — never a
+ * broadcast, so aborts beside many waiters cost O(aborts), not O(aborts × waiters). A blocking
+ * wait by this thread on a word where it has orphans sleeps in short slices (a spurious "ok"
+ * at each, as the contract allows), since the orphan cannot forward while its thread is blocked.
  *
  * @module
  */
@@ -14,6 +18,35 @@ import type { Futex, WaitResult } from "../core/futex.ts";
 import { holdKeepAlive, releaseKeepAlive } from "./keepalive.ts";
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
+
+/** Longest blocking sleep on a word where this thread has orphans (ms). */
+const ORPHAN_SLICE_MS = 10;
+/** This thread's orphans: WeakMap(buffer → byte index of the word → count), and their total. */
+const orphans = new WeakMap<object, Map<number, number>>();
+let orphanTotal = 0;
+
+function orphansAt(view: Int32Array, index: number): number {
+  return orphans.get(view.buffer)?.get(view.byteOffset + 4 * index) ?? 0;
+}
+
+function addOrphan(view: Int32Array, index: number, delta: number): void {
+  let words = orphans.get(view.buffer);
+  if (words === undefined) orphans.set(view.buffer, (words = new Map()));
+  const at = view.byteOffset + 4 * index;
+  const n = (words.get(at) ?? 0) + delta;
+  if (n === 0) words.delete(at);
+  else words.set(at, n);
+  orphanTotal += delta;
+}
+
+function wait(view: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult {
+  const limit = timeoutMs ?? Infinity;
+  if (orphanTotal === 0 || limit <= ORPHAN_SLICE_MS || orphansAt(view, index) === 0) {
+    return Atomics.wait(view, index, expected, limit);
+  }
+  const r = Atomics.wait(view, index, expected, ORPHAN_SLICE_MS);
+  return r === "timed-out" ? "ok" : r; // the slice, not the caller's timeout, ran out: re-check
+}
 
 function waitAsync(
   view: Int32Array,
@@ -32,20 +65,29 @@ function waitAsync(
   if (!r.async) return Promise.resolve(r.value);
   holdKeepAlive();
   return new Promise<WaitResult>((resolve) => {
+    let orphaned = false;
     let settled = false;
-    const finish = (v: WaitResult): void => {
-      if (settled) return;
+    const settle = (v: WaitResult): void => {
       settled = true;
+      resolve(v);
       releaseKeepAlive();
       signal?.removeEventListener("abort", onAbort);
-      resolve(v);
     };
     const onAbort = (): void => {
-      finish("ok");
-      Atomics.notify(view, index);
+      if (settled) return;
+      orphaned = true;
+      addOrphan(view, index, 1);
+      settle("ok"); // the caller re-checks the word and the signal
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    r.value.then(finish, () => finish("ok"));
+    r.value.then((v) => {
+      if (!orphaned) {
+        settle(v);
+        return;
+      }
+      addOrphan(view, index, -1);
+      if (v === "ok") Atomics.notify(view, index, 1); // the orphan took a wake: pass exactly one on
+    });
   });
 }
 
@@ -63,9 +105,7 @@ export const atomicsFutex: Futex = Object.freeze({
   name: "atomics",
   crossProcess: false,
   requiresSharedArrayBuffer: true,
-  wait(view: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult {
-    return Atomics.wait(view, index, expected, timeoutMs ?? Infinity);
-  },
+  wait,
   waitAsync,
   wakeOne(view: Int32Array, index: number): void {
     Atomics.notify(view, index, 1);

@@ -10,7 +10,10 @@
  *   set:   FREE→SET (no wake), BUSY→SET then wake ALL (a manual-reset event releases everyone)
  *   reset: one atomic OR 1: SET→FREE, FREE and BUSY unchanged — so BUSY→FREE, which would
  *          strand a sleeper behind a set that skips the wake, can never happen
- *   wait:  FREE→BUSY by CAS (announce), sleep while BUSY, re-check after every return
+ *   wait:  FREE→BUSY by CAS (announce), sleep while BUSY, re-check after every return — one
+ *          step (core/contended.ts) driven by wait() and waitAsync() alike; a timed-out or
+ *          aborted waiter leaves nothing to pass on (set wakes all)
+ *   any other value is no event state: TypeError, the word left as it is
  *
  * All Atomics operations are sequentially consistent, which gives QEMU's ordering contract:
  * writes before set() are visible after a wait() that saw SET, and the store-buffering (Dekker)
@@ -21,7 +24,8 @@
  * @module
  */
 
-import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
+import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
+import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -32,7 +36,7 @@ import {
   takeAttached,
 } from "./primitive.ts";
 import { checkTimeout } from "./validate.ts";
-import type { Placement, WordHandle } from "./word.ts";
+import type { Placement, WordHandle, WordRecord } from "./word.ts";
 
 /** QEMU's EV_SET: signalled. */
 export const EV_SET = 0;
@@ -48,6 +52,35 @@ function corrupted(v: number): TypeError {
     `${KIND}: the word holds ${v}, which is no event state (0 set, 1 free, -1 busy); ` +
       "something else wrote to it — a word must hold one primitive at a time",
   );
+}
+
+/** The contended wait loop (wait() and waitAsync() alike). */
+class EventWait extends ContendedWait {
+  constructor(readonly view: Int32Array) {
+    super();
+  }
+
+  step(): number {
+    const view = this.view;
+    let v = Atomics.load(view, 0); // any return may be spurious: decide from the word
+    if (v !== EV_SET && !this.slept && this.spins > 0) v = spinWhileEqual(view, 0, v, this.spins); // a set during the spin costs the setter no wake
+    for (;;) {
+      if (v === EV_SET) return STEP_TRUE;
+      if (v === EV_FREE) {
+        const old = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY); // announce: the next set must wake
+        if (old !== EV_FREE) {
+          v = old; // a set (or another waiter's announce) won the race
+          continue;
+        }
+      } else if (v !== EV_BUSY) {
+        throw corrupted(v);
+      }
+      this.expected = EV_BUSY; // sleep only while still BUSY
+      return STEP_SLEEP;
+    }
+  }
+
+  giveUp(): void {} // the word may stay BUSY: harmless, the next set wakes nobody
 }
 
 /** Options for `new ManualResetEvent(...)`. */
@@ -75,6 +108,8 @@ export class ManualResetEvent {
   readonly #view: Int32Array;
   readonly #futex: Futex;
   readonly #spins: number;
+  readonly #record: WordRecord;
+  #wait: EventWait | undefined;
   /** Where the word lives: post it to a worker and attach with {@link ManualResetEvent.from}. */
   readonly handle: WordHandle;
 
@@ -89,6 +124,7 @@ export class ManualResetEvent {
     this.#view = setup.view;
     this.#futex = setup.futex;
     this.#spins = setup.spins;
+    this.#record = setup.record;
     this.handle = Object.freeze(setup.handle);
     if (attached === undefined) {
       const initial = (options as ManualResetEventOptions | undefined)?.set;
@@ -156,28 +192,17 @@ export class ManualResetEvent {
    */
   wait(timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.wait`);
-    const view = this.#view;
-    let v = Atomics.load(view, 0);
+    const v = Atomics.load(this.#view, 0);
     if (v === EV_SET) return true;
-    if (timeout === 0) return false;
-    if (this.#spins > 0) {
-      v = spinWhileEqual(view, 0, v, this.#spins); // a set during the spin costs the setter no wake
-      if (v === EV_SET) return true;
+    if (timeout === 0) {
+      if (v !== EV_FREE && v !== EV_BUSY) throw corrupted(v);
+      return false;
     }
-    const deadline = deadlineAfter(timeout);
-    for (;;) {
-      if (v === EV_FREE) {
-        v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY); // announce: the next set must wake
-        if (v === EV_SET) return true; // a set won the race
-      } else if (v !== EV_BUSY) {
-        throw corrupted(v);
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) return false; // the word may stay BUSY: harmless, the next set wakes nobody
-      this.#futex.wait(view, 0, EV_BUSY, futexTimeout(left)); // sleeps only while still BUSY
-      v = Atomics.load(view, 0); // any return may be spurious: decide from the word
-      if (v === EV_SET) return true;
-    }
+    const w = this.#wait ??= new EventWait(this.#view);
+    w.slept = false;
+    w.spins = this.#spins;
+    // set() wakes every sleeper, so a pending waitAsync of this thread cannot take our wake: allowed.
+    return runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, false, `${KIND}.wait`);
   }
 
   /**
@@ -195,24 +220,13 @@ export class ManualResetEvent {
    */
   async waitAsync(options?: AsyncWaitOptions): Promise<boolean> {
     const { timeout, signal } = asyncOptions(`${KIND}.waitAsync`, options);
-    const view = this.#view;
-    let v = Atomics.load(view, 0);
+    const v = Atomics.load(this.#view, 0);
     if (v === EV_SET) return true;
-    if (timeout === 0) return false;
-    const deadline = deadlineAfter(timeout);
-    for (;;) {
-      if (v === EV_FREE) {
-        v = Atomics.compareExchange(view, 0, EV_FREE, EV_BUSY);
-        if (v === EV_SET) return true;
-      } else if (v !== EV_BUSY) {
-        throw corrupted(v);
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) return false;
-      await this.#futex.waitAsync(view, 0, EV_BUSY, futexTimeout(left), signal);
-      if (signal?.aborted) throw signal.reason;
-      v = Atomics.load(view, 0);
-      if (v === EV_SET) return true;
+    if (timeout === 0) {
+      if (v !== EV_FREE && v !== EV_BUSY) throw corrupted(v);
+      return false;
     }
+    const w = new EventWait(this.#view);
+    return runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.waitAsync`);
   }
 }

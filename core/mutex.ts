@@ -1,30 +1,34 @@
 /**
- * Mutex — the 3-state futex mutex (Drepper's "mutex2", Rust std's sys/sync/mutex/futex.rs).
+ * Mutex — the 3-state futex mutex (Drepper's "mutex2" from "Futexes Are Tricky"; Rust std's
+ * library/std/src/sys/sync/mutex/futex.rs).
  *
  * States of the one word:
  *   0 UNLOCKED
  *   1 LOCKED     held, nobody sleeps: unlock makes no futex call
  *   2 CONTENDED  held, sleepers may exist: unlock wakes one
+ *   anything else: not a mutex word — TypeError, the word left as it is
  *
- * lock:   CAS 0→1 (fast path). Otherwise spin while 1, then swap in 2: if the swap returned 0 we
- *         own it (as 2: we cannot know whether others sleep, so the next unlock wakes one);
- *         else sleep while 2, and loop. A woken thread re-marks 2, so a chain of sleepers is
- *         woken one unlock at a time.
- * unlock: CAS 1→0; if the word was 2, store 0 and wake one (only lockers touch a held word, and
- *         they only swap 2 into 2). A word already 0 means a double unlock: NotHeldError.
- * give-up: an aborted lockAsync leaves without re-reading the word, so it may take with it a
- *         wake meant to pass the lock on: it wakes one before leaving. A timed-out lock gives
- *         up only while the word says held-and-CONTENDED, whose unlock wakes again
- *         (tests/models/mutex.pml proves that); it still wakes one, a spurious wake at worst.
+ * lock (fast):  CAS 0→1.
+ * lock (step, one loop for lock() and lockAsync()):
+ *   spin while 1 (blocking callers only); before any sleep a 0 is taken as 1 (nobody announced);
+ *   otherwise CAS the seen 0 or 1 into 2: from 0 we own it (as 2: we cannot know whether others
+ *   sleep, so our unlock wakes one — a woken thread re-marks the chain); from 1 we announced, so
+ *   sleep while 2. Re-read the word after every return.
+ * unlock: CAS 1→0; if the word was 2, store 0 and wake one (lockers only CAS 0/1 into 2, so a
+ *   held 2 stays 2). 0 means a double unlock: NotHeldError.
+ * give-up (timeout, abort) after sleeping: we may have consumed the wake an unlock sent. If the
+ *   word is 2, its holder's unlock wakes again: nothing to do. If it is 0 or 1 (free, or taken by
+ *   a fast-path locker whose unlock will not wake), wake one so a sleeper re-marks 2.
  *
- * Each instance remembers whether it holds the lock. An instance lives on one thread, so a
- * blocking lock() on an instance that already holds it can never return: DeadlockError.
+ * Who holds it is recorded per thread (core/word.ts): a blocking lock() of a word this thread
+ * holds, through any instance, is DeadlockError; lockAsync() simply waits for the holding task.
  *
  * @module
  */
 
+import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError } from "./errors.ts";
-import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
+import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -35,7 +39,7 @@ import {
   takeAttached,
 } from "./primitive.ts";
 import { checkTimeout } from "./validate.ts";
-import type { Placement, WordHandle } from "./word.ts";
+import type { Placement, WordHandle, WordRecord } from "./word.ts";
 
 /** Unlocked. */
 export const MUTEX_UNLOCKED = 0;
@@ -48,6 +52,46 @@ const KIND = "Mutex";
 
 /** Options for `new Mutex(...)`. */
 export interface MutexOptions extends Placement, CommonOptions {}
+
+function corrupted(where: string, v: number): TypeError {
+  return new TypeError(
+    `${where}: the mutex word holds ${v}, which is no mutex state (0 unlocked, 1 locked, 2 contended); ` +
+      "something else wrote to it — a word must hold one primitive at a time",
+  );
+}
+
+/** The contended lock loop (lock() and lockAsync() alike). */
+class MutexWait extends ContendedWait {
+  constructor(readonly view: Int32Array, readonly futex: Futex, readonly where: string) {
+    super();
+  }
+
+  step(): number {
+    const view = this.view;
+    let state = Atomics.load(view, 0);
+    if (state === MUTEX_LOCKED && this.spins > 0) state = spinWhileEqual(view, 0, MUTEX_LOCKED, this.spins); // stops on 0 or 2
+    if (state === MUTEX_UNLOCKED && !this.slept) { // nobody announced us yet: take it as LOCKED
+      state = Atomics.compareExchange(view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED);
+      if (state === MUTEX_UNLOCKED) return STEP_TRUE;
+    }
+    for (;;) {
+      if (state === MUTEX_CONTENDED) break; // held, and its unlock will wake: sleep
+      if (state !== MUTEX_UNLOCKED && state !== MUTEX_LOCKED) throw corrupted(this.where, state);
+      const old = Atomics.compareExchange(view, 0, state, MUTEX_CONTENDED); // take it as 2, or announce
+      if (old === state) {
+        if (state === MUTEX_UNLOCKED) return STEP_TRUE;
+        break;
+      }
+      state = old;
+    }
+    this.expected = MUTEX_CONTENDED;
+    return STEP_SLEEP;
+  }
+
+  giveUp(): void {
+    if (Atomics.load(this.view, 0) !== MUTEX_CONTENDED) this.futex.wakeOne(this.view, 0);
+  }
+}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === "object" || typeof v === "function") &&
@@ -108,7 +152,9 @@ export class Mutex {
   readonly #view: Int32Array;
   readonly #futex: Futex;
   readonly #spins: number;
-  #held = false;
+  readonly #record: WordRecord;
+  /** Reused by blocking lock(): a thread runs one blocking call at a time, so it needs no allocation. */
+  #wait: MutexWait | undefined;
   /** Where the word lives: post it to a worker and attach with {@link Mutex.from}. */
   readonly handle: WordHandle;
 
@@ -119,8 +165,14 @@ export class Mutex {
     this.#view = setup.view;
     this.#futex = setup.futex;
     this.#spins = setup.spins;
+    this.#record = setup.record;
     this.handle = Object.freeze(setup.handle);
-    if (attached === undefined) Atomics.store(this.#view, 0, MUTEX_UNLOCKED);
+    if (attached === undefined) {
+      if (this.#record.holder !== undefined) {
+        throw new DeadlockError(`new ${KIND}: this thread holds a lock on that word; re-initialising it would free it under the holder`);
+      }
+      Atomics.store(this.#view, 0, MUTEX_UNLOCKED);
+    }
   }
 
   /**
@@ -129,8 +181,10 @@ export class Mutex {
    * @example
    * ```ts
    * import { Mutex } from "@futex/sync";
-   * import { workerData } from "node:worker_threads";
-   * const m = Mutex.from(workerData.mutex);
+   * const m = new Mutex();
+   * const same = Mutex.from(m.handle); // in a worker: Mutex.from(workerData.mutex)
+   * same.tryLock(); // true
+   * m.isLocked; // true
    * ```
    */
   static from(handle: WordHandle, options?: CommonOptions): Mutex {
@@ -152,91 +206,58 @@ export class Mutex {
 
   /** Whether this instance holds the lock. */
   get held(): boolean {
-    return this.#held;
+    return this.#record.holder === this;
   }
 
   /** Take the lock if it is free; never waits. */
   tryLock(): boolean {
     if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) !== MUTEX_UNLOCKED) return false;
-    this.#held = true;
+    this.#record.holder = this;
     return true;
   }
 
   /**
    * Block until the lock is taken (true) or `timeoutMs` passes (false). Spins briefly first.
-   * Throws DeadlockError if this instance already holds the lock.
+   * Throws DeadlockError if this thread already holds the lock (through any instance), or has
+   * a pending {@link lockAsync} on it.
    */
   lock(timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.lock`);
-    if (this.#held) {
-      throw new DeadlockError(`${KIND}.lock: this instance already holds the lock, so waiting for it would never end; unlock() first`);
-    }
-    const view = this.#view;
-    if (Atomics.compareExchange(view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
-      this.#held = true;
+    if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
+      this.#record.holder = this;
       return true;
     }
-    if (timeout === 0) return false;
-    let state = spinWhileEqual(view, 0, MUTEX_LOCKED, this.#spins); // stops early on 0 or 2
-    if (state === MUTEX_UNLOCKED) {
-      state = Atomics.compareExchange(view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED);
-      if (state === MUTEX_UNLOCKED) {
-        this.#held = true;
-        return true;
-      }
+    if (timeout === 0) return false; // a poll: never announce
+    if (this.#record.holder !== undefined) {
+      throw new DeadlockError(
+        `${KIND}.lock: ${this.#record.holder === this ? "this instance" : "this thread, through another instance,"} ` +
+          "already holds the lock, so waiting for it would never end; unlock() first",
+      );
     }
-    const deadline = deadlineAfter(timeout);
-    let slept = false;
-    for (;;) {
-      // Acquire as CONTENDED: after contention we cannot know whether others sleep.
-      if (state !== MUTEX_CONTENDED && Atomics.exchange(view, 0, MUTEX_CONTENDED) === MUTEX_UNLOCKED) {
-        this.#held = true;
-        return true;
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) {
-        if (slept) this.#futex.wakeOne(view, 0); // pass on a wake we may have consumed
-        return false;
-      }
-      this.#futex.wait(view, 0, MUTEX_CONTENDED, futexTimeout(left));
-      slept = true;
-      state = spinWhileEqual(view, 0, MUTEX_LOCKED, this.#spins);
-    }
+    const w = this.#wait ??= new MutexWait(this.#view, this.#futex, `${KIND}.lock`);
+    w.slept = false;
+    w.spins = this.#spins;
+    const ok = runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, true, `${KIND}.lock`);
+    if (ok) this.#record.holder = this;
+    return ok;
   }
 
   /**
    * Take the lock without blocking the thread: resolves true when held, false after `timeout` ms;
-   * rejects with `signal.reason` on abort, holding nothing. Never spins.
+   * rejects with `signal.reason` on abort, holding nothing. Never spins. While another task of
+   * this thread holds the lock it waits for that task's unlock (so a task that awaits the lock
+   * it holds itself waits for ever).
    */
   async lockAsync(options?: AsyncWaitOptions): Promise<boolean> {
     const { timeout, signal } = asyncOptions(`${KIND}.lockAsync`, options);
-    const view = this.#view;
-    let state = Atomics.compareExchange(view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED);
-    if (state === MUTEX_UNLOCKED) {
-      this.#held = true;
+    if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
+      this.#record.holder = this;
       return true;
     }
-    if (timeout === 0) return false;
-    const deadline = deadlineAfter(timeout);
-    let slept = false;
-    for (;;) {
-      if (state !== MUTEX_CONTENDED && Atomics.exchange(view, 0, MUTEX_CONTENDED) === MUTEX_UNLOCKED) {
-        this.#held = true;
-        return true;
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) {
-        if (slept) this.#futex.wakeOne(view, 0);
-        return false;
-      }
-      await this.#futex.waitAsync(view, 0, MUTEX_CONTENDED, futexTimeout(left), signal);
-      slept = true;
-      if (signal?.aborted) {
-        this.#futex.wakeOne(view, 0);
-        throw signal.reason;
-      }
-      state = Atomics.load(view, 0);
-    }
+    const w = new MutexWait(this.#view, this.#futex, `${KIND}.lockAsync`);
+    const ok = await runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.lockAsync`);
+    if (ok) this.#record.holder = this;
+    return ok;
   }
 
   /**
@@ -244,23 +265,31 @@ export class Mutex {
    * NotHeldError if this instance does not hold it (including a double unlock).
    */
   unlock(): void {
-    if (!this.#held) {
+    const record = this.#record;
+    if (record.holder !== this) {
       throw new NotHeldError(
         Atomics.load(this.#view, 0) === MUTEX_UNLOCKED
           ? `${KIND}.unlock: the mutex is not locked; call unlock() once per successful lock()`
           : `${KIND}.unlock: this instance does not hold the lock; unlock through the instance that locked it`,
       );
     }
-    this.#held = false;
     const view = this.#view;
     const old = Atomics.compareExchange(view, 0, MUTEX_LOCKED, MUTEX_UNLOCKED);
-    if (old === MUTEX_LOCKED) return; // nobody sleeps: no futex call
+    if (old === MUTEX_LOCKED) {
+      record.holder = undefined;
+      return; // nobody sleeps: no futex call
+    }
     if (old === MUTEX_CONTENDED) {
+      record.holder = undefined;
       Atomics.store(view, 0, MUTEX_UNLOCKED);
       this.#futex.wakeOne(view, 0);
       return;
     }
-    throw new NotHeldError(`${KIND}.unlock: the word was already ${old} (unlocked elsewhere while this instance held it)`);
+    record.holder = undefined;
+    if (old === MUTEX_UNLOCKED) {
+      throw new NotHeldError(`${KIND}.unlock: the word was already 0 (unlocked elsewhere while this instance held it)`);
+    }
+    throw corrupted(`${KIND}.unlock`, old);
   }
 
   /**

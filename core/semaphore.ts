@@ -2,27 +2,31 @@
  * Semaphore — a counting semaphore on one futex word (no mutex, no condition variable).
  *
  * The word: bits 0–30 the count of permits, bit 31 WAITERS ("someone may sleep"). Read through
- * an Int32Array, a word with WAITERS set is negative.
+ * an Int32Array, a word with WAITERS set is negative. A count above the semaphore's max is no
+ * semaphore state: TypeError, the word left as it is.
  *
- * acquire: if count > 0, CAS count→count-1 keeping the WAITERS bit (fast path, no futex call).
- *          Otherwise set WAITERS (CAS) and sleep while the word is exactly WAITERS|0; re-check
- *          after every return. A thread that slept takes its permit with WAITERS set again: it
+ * acquire (fast): if count > 0, CAS count→count-1 keeping the WAITERS bit (no futex call).
+ * acquire (step, one loop for acquire() and acquireAsync()):
+ *          spin while the word is unchanged (blocking callers, before the first sleep). If
+ *          count > 0, take a permit; a thread that slept takes it with WAITERS set again: it
  *          cannot know whether others still sleep, so the next release wakes one more (the
- *          same baton rule as the mutex's CONTENDED state).
+ *          same baton rule as the mutex's CONTENDED state). Otherwise CAS in WAITERS|0 and
+ *          sleep while the word is exactly that.
  * release: CAS count→count+n clearing WAITERS; if WAITERS was set, wake one (n = 1) or all
- *          (n > 1). A release nobody waits for makes no futex call; releases with no sleeper
- *          simply add up in the count.
+ *          (n > 1). A release nobody waits for makes no futex call.
  * surplus: an acquirer that leaves permits behind with WAITERS set wakes one more. Needed
  *          because a release clears WAITERS: two releases can meet one woken sleeper (the
  *          second release sees no WAITERS and wakes nobody), and the woken thread takes one
  *          permit while another sleeper would sleep on beside the second.
- * give-up: a timed-out or aborted acquirer that slept wakes one before leaving, in case it
- *          consumed the wake a release meant for a sleeper that can now take the permit.
+ * give-up: a timed-out or aborted acquirer that slept may have consumed a release's wake. If
+ *          the word is exactly WAITERS|0 the next release wakes: nothing to do. Otherwise
+ *          (permits there, or the mark gone) wake one, which re-marks or takes a permit.
  *
  * @module
  */
 
-import { deadlineAfter, type Futex, futexTimeout, remainingMs, spinWhileEqual } from "./futex.ts";
+import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
+import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -34,7 +38,7 @@ import {
   takeAttached,
 } from "./primitive.ts";
 import { checkCount, checkOptions, checkTimeout } from "./validate.ts";
-import type { Placement, WordHandle } from "./word.ts";
+import type { Placement, WordHandle, WordRecord } from "./word.ts";
 
 /** The largest count a Semaphore can hold (31 bits). */
 export const SEMAPHORE_MAX = 0x7fffffff;
@@ -42,6 +46,58 @@ export const SEMAPHORE_MAX = 0x7fffffff;
 export const SEMAPHORE_WAITERS: number = 0x80000000 | 0;
 const COUNT = 0x7fffffff;
 const KIND = "Semaphore";
+
+function corrupted(where: string, v: number, max: number): TypeError {
+  return new TypeError(
+    `${where}: the semaphore word holds ${v} (${v & COUNT} permits), more than its max ${max}: no semaphore state; ` +
+      "something else wrote to it — a word must hold one primitive at a time",
+  );
+}
+
+/** After taking a permit: hand a surplus on (see "surplus" above). */
+function took(view: Int32Array, futex: Futex, now: number): void {
+  if (now < 0 && (now & COUNT) > 0) futex.wakeOne(view, 0);
+}
+
+/** The contended acquire loop (acquire() and acquireAsync() alike). */
+class SemaphoreWait extends ContendedWait {
+  constructor(readonly view: Int32Array, readonly futex: Futex, readonly max: number, readonly where: string) {
+    super();
+  }
+
+  step(): number {
+    const view = this.view;
+    let v = Atomics.load(view, 0);
+    if (!this.slept && this.spins > 0) v = spinWhileEqual(view, 0, v, this.spins);
+    for (;;) {
+      const count = v & COUNT;
+      if (count > this.max) throw corrupted(this.where, v, this.max);
+      if (count > 0) {
+        const want = this.slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1; // after a sleep, assume others sleep too
+        const seen = Atomics.compareExchange(view, 0, v, want);
+        if (seen === v) {
+          took(view, this.futex, want);
+          return STEP_TRUE;
+        }
+        v = seen;
+        continue;
+      }
+      if (v !== SEMAPHORE_WAITERS) {
+        const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake
+        if (seen !== v) {
+          v = seen;
+          continue;
+        }
+      }
+      this.expected = SEMAPHORE_WAITERS; // sleep only while empty and marked
+      return STEP_SLEEP;
+    }
+  }
+
+  giveUp(): void {
+    if (Atomics.load(this.view, 0) !== SEMAPHORE_WAITERS) this.futex.wakeOne(this.view, 0);
+  }
+}
 
 /** Options for `new Semaphore(initial, ...)`. */
 export interface SemaphoreOptions extends Placement, CommonOptions {
@@ -73,6 +129,9 @@ export class Semaphore {
   readonly #futex: Futex;
   readonly #spins: number;
   readonly #max: number;
+  readonly #record: WordRecord;
+  /** Reused by blocking acquire(): a thread runs one blocking call at a time. */
+  #wait: SemaphoreWait | undefined;
   /** Where the word lives (and the bound): post it to a worker and attach with {@link Semaphore.from}. */
   readonly handle: SemaphoreHandle;
 
@@ -96,6 +155,7 @@ export class Semaphore {
     this.#view = setup.view;
     this.#futex = setup.futex;
     this.#spins = setup.spins;
+    this.#record = setup.record;
     this.#max = max;
     this.handle = Object.freeze({ ...setup.handle, max });
     if (attached === undefined) Atomics.store(this.#view, 0, initial);
@@ -107,8 +167,10 @@ export class Semaphore {
    * @example
    * ```ts
    * import { Semaphore } from "@futex/sync";
-   * import { workerData } from "node:worker_threads";
-   * const s = Semaphore.from(workerData.semaphore);
+   * const s = new Semaphore(2);
+   * const same = Semaphore.from(s.handle); // in a worker: Semaphore.from(workerData.semaphore)
+   * same.tryAcquire(); // true
+   * s.value; // 1
    * ```
    */
   static from(handle: SemaphoreHandle | WordHandle, options?: CommonOptions): Semaphore {
@@ -135,23 +197,17 @@ export class Semaphore {
     return this.#max;
   }
 
-  /**
-   * After taking a permit: if permits remain while WAITERS is set, a sleeper may be left behind
-   * by a release that found WAITERS already cleared (its wake went to the thread now taking a
-   * permit), so hand the surplus on with one more wake.
-   */
-  #took(now: number): true {
-    if (now < 0 && (now & COUNT) > 0) this.#futex.wakeOne(this.#view, 0);
-    return true;
-  }
-
   /** Take a permit if one is available; never waits. */
   tryAcquire(): boolean {
     const view = this.#view;
     let v = Atomics.load(view, 0);
     while ((v & COUNT) > 0) {
+      if ((v & COUNT) > this.#max) throw corrupted(`${KIND}.tryAcquire`, v, this.#max);
       const seen = Atomics.compareExchange(view, 0, v, v - 1); // keeps the WAITERS bit
-      if (seen === v) return this.#took(v - 1);
+      if (seen === v) {
+        took(view, this.#futex, v - 1);
+        return true;
+      }
       v = seen;
     }
     return false;
@@ -159,41 +215,17 @@ export class Semaphore {
 
   /**
    * Block until a permit is taken (true) or `timeoutMs` passes (false; `acquire(0)` only polls).
-   * Spins briefly before sleeping.
+   * Spins briefly before sleeping. Throws DeadlockError if this thread has a pending
+   * {@link acquireAsync} on the same semaphore.
    */
   acquire(timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.acquire`);
     if (this.tryAcquire()) return true;
     if (timeout === 0) return false;
-    const view = this.#view;
-    let v = spinWhileEqual(view, 0, Atomics.load(view, 0), this.#spins);
-    const deadline = deadlineAfter(timeout);
-    let slept = false;
-    for (;;) {
-      const count = v & COUNT;
-      if (count > 0) {
-        const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1; // after a sleep, assume others sleep too
-        const seen = Atomics.compareExchange(view, 0, v, want);
-        if (seen === v) return this.#took(want);
-        v = seen;
-        continue;
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) {
-        if (slept) this.#futex.wakeOne(view, 0); // pass on a wake we may have consumed
-        return false;
-      }
-      if (v !== SEMAPHORE_WAITERS) {
-        const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake
-        if (seen !== v) {
-          v = seen;
-          continue;
-        }
-      }
-      this.#futex.wait(view, 0, SEMAPHORE_WAITERS, futexTimeout(left)); // sleeps only while empty and marked
-      slept = true;
-      v = Atomics.load(view, 0);
-    }
+    const w = this.#wait ??= new SemaphoreWait(this.#view, this.#futex, this.#max, `${KIND}.acquire`);
+    w.slept = false;
+    w.spins = this.#spins;
+    return runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, true, `${KIND}.acquire`);
   }
 
   /**
@@ -204,39 +236,8 @@ export class Semaphore {
     const { timeout, signal } = asyncOptions(`${KIND}.acquireAsync`, options);
     if (this.tryAcquire()) return true;
     if (timeout === 0) return false;
-    const view = this.#view;
-    const deadline = deadlineAfter(timeout);
-    let slept = false;
-    let v = Atomics.load(view, 0);
-    for (;;) {
-      const count = v & COUNT;
-      if (count > 0) {
-        const want = slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1;
-        const seen = Atomics.compareExchange(view, 0, v, want);
-        if (seen === v) return this.#took(want);
-        v = seen;
-        continue;
-      }
-      const left = remainingMs(deadline);
-      if (left <= 0) {
-        if (slept) this.#futex.wakeOne(view, 0);
-        return false;
-      }
-      if (v !== SEMAPHORE_WAITERS) {
-        const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS);
-        if (seen !== v) {
-          v = seen;
-          continue;
-        }
-      }
-      await this.#futex.waitAsync(view, 0, SEMAPHORE_WAITERS, futexTimeout(left), signal);
-      slept = true;
-      if (signal?.aborted) {
-        this.#futex.wakeOne(view, 0);
-        throw signal.reason;
-      }
-      v = Atomics.load(view, 0);
-    }
+    const w = new SemaphoreWait(this.#view, this.#futex, this.#max, `${KIND}.acquireAsync`);
+    return runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.acquireAsync`);
   }
 
   /**
@@ -249,6 +250,7 @@ export class Semaphore {
     let v = Atomics.load(view, 0);
     for (;;) {
       const count = v & COUNT;
+      if (count > this.#max) throw corrupted(`${KIND}.release`, v, this.#max);
       if (count + n > this.#max) {
         throw new RangeError(
           `${KIND}.release: ${count} + ${n} permits would pass max ${this.#max}; release only what was acquired`,

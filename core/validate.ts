@@ -55,13 +55,22 @@ export function checkOptions<T extends object>(options: unknown, where: string):
   return options as Partial<T>;
 }
 
-/** An AbortSignal or nothing. */
+/**
+ * An AbortSignal or nothing: a real one, or an object with the whole shape the library uses
+ * (`aborted`, `reason`, `addEventListener`, `removeEventListener`) — checked before any wait
+ * starts, so a half-shaped object cannot fail later inside a completion handler.
+ */
 export function checkSignal(signal: unknown, where: string): AbortSignal | undefined {
   if (signal === undefined) return undefined;
+  const real = typeof AbortSignal === "function" && signal instanceof AbortSignal;
   if (
-    signal === null || typeof signal !== "object" ||
-    typeof (signal as AbortSignal).aborted !== "boolean" ||
-    typeof (signal as AbortSignal).addEventListener !== "function"
+    !real && (
+      signal === null || typeof signal !== "object" ||
+      typeof (signal as AbortSignal).aborted !== "boolean" ||
+      !("reason" in signal) ||
+      typeof (signal as AbortSignal).addEventListener !== "function" ||
+      typeof (signal as AbortSignal).removeEventListener !== "function"
+    )
   ) {
     throw new TypeError(`${where}: signal must be an AbortSignal (got ${describe(signal)}); pass AbortController.signal`);
   }

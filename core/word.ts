@@ -36,10 +36,28 @@ export interface Placement {
   byteOffset?: number;
 }
 
+/**
+ * What this thread knows about one word (shared by every instance this thread attached to it):
+ * the futex family that drives it, which instance of this thread holds it (locks), and the
+ * async waits of this thread pending on it. The per-thread deadlock rules read it.
+ */
+export interface WordRecord {
+  /** The futex family driving the word in this thread ("Atomics", "process-private OS", …). */
+  readonly family: string;
+  /** The instance of this thread that holds the word's lock, if any (Mutex, LockCnt). */
+  holder: object | undefined;
+  /** Async waits of this thread pending on the word (their thread is this one). */
+  asyncWaits: number;
+  /** What the latest of them is, for error messages ("Mutex.lockAsync"). */
+  asyncWhat: string;
+}
+
 /** A checked word: the one-element view the protocol drives, and the handle that names it. */
 export interface PlacedWord {
   readonly view: Int32Array;
   readonly handle: WordHandle;
+  /** This thread's record of the word. */
+  readonly record: WordRecord;
 }
 
 function isSharedArrayBuffer(b: unknown): b is SharedArrayBuffer {
@@ -50,8 +68,8 @@ function isArrayBuffer(b: unknown): b is ArrayBuffer {
   return Object.prototype.toString.call(b) === "[object ArrayBuffer]";
 }
 
-/** Which futex family drives each word this thread has placed: WeakMap(buffer → offset → family). */
-const drivers = new WeakMap<object, Map<number, string>>();
+/** This thread's record of each word it has placed or attached: WeakMap(buffer → offset → record). */
+const records = new WeakMap<object, Map<number, WordRecord>>();
 
 function family(futex: Futex): string {
   if (futex.requiresSharedArrayBuffer) return "Atomics";
@@ -63,19 +81,24 @@ function family(futex: Futex): string {
  * an OS futex waiter (nor the reverse), and a private OS wake cannot wake a shared OS waiter, so
  * mixing them loses wakeups. Other threads' choices are not visible here.
  */
-function claimWord(where: string, buffer: object, offset: number, futex: Futex): void {
-  let words = drivers.get(buffer);
-  if (words === undefined) drivers.set(buffer, (words = new Map()));
+function claimWord(where: string, buffer: object, offset: number, futex: Futex): WordRecord {
+  let words = records.get(buffer);
+  if (words === undefined) records.set(buffer, (words = new Map()));
   const had = words.get(offset);
   const fam = family(futex);
-  if (had === undefined) words.set(offset, fam);
-  else if (had !== fam) {
+  if (had === undefined) {
+    const record: WordRecord = { family: fam, holder: undefined, asyncWaits: 0, asyncWhat: "" };
+    words.set(offset, record);
+    return record;
+  }
+  if (had.family !== fam) {
     throw new TypeError(
-      `${where}: the word at byteOffset ${offset} is already driven by the ${had} futex in this thread; ` +
+      `${where}: the word at byteOffset ${offset} is already driven by the ${had.family} futex in this thread; ` +
         `a ${fam} futex (${futex.name}) cannot wake its sleepers (Atomics.notify and OS futex wakes never reach each other) — ` +
         "pass the same futex to every primitive on one word",
     );
   }
+  return had;
 }
 
 /**
@@ -123,9 +146,9 @@ export function placeWord(
       `${where}: byteOffset ${offset} is out of range for a ${length}-byte buffer; the 4-byte word needs byteOffset ≤ ${length - 4}`,
     );
   }
-  claimWord(where, buffer as object, offset, futex);
+  const record = claimWord(where, buffer as object, offset, futex);
   const view = new Int32Array(buffer as ArrayBuffer, offset, 1);
-  return { view, handle: { buffer: buffer as SharedArrayBuffer | ArrayBuffer, byteOffset: offset, kind } };
+  return { view, handle: { buffer: buffer as SharedArrayBuffer | ArrayBuffer, byteOffset: offset, kind }, record };
 }
 
 /** Check a handle given to `from()`: an object naming a buffer and offset, of the right kind. */

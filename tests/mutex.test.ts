@@ -43,19 +43,39 @@ test("tryLock and lock(0) fail at once on a held mutex; a timed lock times out a
   const futex = countingFutex(atomicsFutex);
   const a = new Mutex({ futex, spin: 0 });
   const b = Mutex.from(a.handle, { futex, spin: 0 });
+  const w = new Int32Array(a.handle.buffer, a.handle.byteOffset, 1);
   a.lock();
   assert.equal(b.tryLock(), false);
   assert.equal(b.lock(0), false);
+  assert.equal(a.lock(0), false, "lock(0) is a poll, even for the holder");
   assert.equal(word(a), 1);
   assert.equal(futex.calls.wait, 0);
+  a.unlock();
+  Atomics.store(w, 0, MUTEX_LOCKED); // held by another thread, as far as this thread can tell
   const t0 = performance.now();
   assert.equal(b.lock(20), false);
   assert.ok(performance.now() - t0 >= 19);
   assert.equal(word(a), 2, "a waiter must mark the mutex contended");
   assert.equal(b.held, false);
-  a.unlock(); // state 2: store 0 and wake one (nobody there now: harmless)
-  assert.equal(word(a), 0);
-  assert.equal(futex.calls.wakeOne, 2); // the timed-out waiter's baton + the unlock's wake
+  // It gave up leaving the word 2, whose holder's unlock wakes: no baton of its own.
+  assert.equal(futex.calls.wakeOne, 0);
+  Atomics.store(w, 0, MUTEX_UNLOCKED);
+});
+
+test("per thread: a blocking lock of a word this thread holds through another instance is DeadlockError", () => {
+  const a = new Mutex({ spin: 0 });
+  const b = Mutex.from(a.handle);
+  a.lock();
+  const t0 = performance.now();
+  assert.throws(() => b.lock(), { name: "DeadlockError", message: /through another instance/ });
+  assert.throws(() => b.lock(3000), DeadlockError);
+  assert.throws(() => b.guard(3000), DeadlockError);
+  assert.ok(performance.now() - t0 < 1000, "refused at once, not after a timeout");
+  assert.equal(word(a), 1, "the refused calls changed nothing");
+  assert.equal(b.held, false);
+  a.unlock();
+  assert.equal(b.lock(), true);
+  b.unlock();
 });
 
 test("misuse: unlock of an unlocked mutex, unlock through a non-holder, relock by the holder", () => {
@@ -117,10 +137,10 @@ test("guard() unlocks on dispose (using) and on release(); a timed guard throws 
   g.release();
   g.release(); // idempotent
   assert.equal(word(m), 0);
-  const holder = Mutex.from(m.handle);
-  holder.lock();
+  const w = new Int32Array(m.handle.buffer, m.handle.byteOffset, 1);
+  Atomics.store(w, 0, MUTEX_LOCKED); // held by another thread
   assert.throws(() => m.guard(5), (e: Error) => e.name === "TimeoutError");
-  holder.unlock();
+  Atomics.store(w, 0, MUTEX_UNLOCKED);
 });
 
 test("lockAsync waits for an unlock, times out cleanly, and an abort leaks neither lock nor keep-alive", async () => {

@@ -24,6 +24,7 @@ function scenario(
   n: number,
   waiters: number,
   timeoutMs: number,
+  mixed = false,
 ): Promise<WorkerReport[]> {
   const sab = new SharedArrayBuffer(BYTES);
   for (let i = 0; i < events; i++) new ManualResetEvent({ buffer: sab, byteOffset: eventOffset(i) });
@@ -33,7 +34,8 @@ function scenario(
     id: r.id ?? 0,
     sab,
     chaos,
-    seed: 1000 * k + 17 + seedBase,
+    async: mixed && k % 2 === 0, // half of the workers (the driver first) use the async forms
+    seed: 1000 * k + 17 + seedBase + (mixed ? 3 : 0),
     spin: chaos && k % 2 === 1 ? 0 : undefined,
     rounds: n,
     waiters,
@@ -82,6 +84,17 @@ for (const chaos of [false, true]) {
     const n = rounds(20_000 * k);
     const [waiter] = await scenario("s6", chaos, 1, [{ role: "waiter" }, { role: "setter" }], n, 0, 60_000);
     assert.equal(waiter.reused, Math.floor(n / 2));
+  });
+
+  test(`S1 remote-call handshake, 5 workers (${mode}, the driver async)`, { timeout: 300_000 }, async () => {
+    const n = rounds(500 * k);
+    await scenario("s1", chaos, 1, [{ role: "driver" }, ...many("remote", 5)], n, 5, 60_000, true);
+  });
+
+  test(`S3 broadcast to 8 waiters on alternating events (${mode}, half the waiters async)`, { timeout: 300_000 }, async () => {
+    const n = rounds(1000 * k);
+    const [driver] = await scenario("s3", chaos, 2, [{ role: "driver" }, ...many("waiter", 8)], n, 8, 90_000, true);
+    assert.equal(driver.passed, 8 * n);
   });
 
   test(`S7 Dekker idiom, no lost wakeup (${mode})`, { timeout: 300_000 }, async () => {

@@ -14,7 +14,7 @@ import { rounds, runWorkers, seedBase, type WorkerReport } from "./support/runti
 function spawn(
   scenario: string,
   sab: SharedArrayBuffer,
-  chaos: boolean,
+  mode: { chaos: boolean; mixed: boolean },
   roles: { role: string; id: number }[],
   n: number,
   timeoutMs: number,
@@ -26,9 +26,10 @@ function spawn(
       scenario,
       ...r,
       sab,
-      chaos,
-      seed: 7919 * (k + 1) + (chaos ? 1 : 0) + seedBase,
-      spin: chaos && k % 2 === 1 ? 0 : undefined,
+      chaos: mode.chaos,
+      async: mode.mixed && k % 2 === 0, // half of the workers use the async forms
+      seed: 7919 * (k + 1) + (mode.chaos ? 1 : 0) + (mode.mixed ? 2 : 0) + seedBase,
+      spin: mode.chaos && k % 2 === 1 ? 0 : undefined,
       rounds: n,
     })),
     timeoutMs,
@@ -50,16 +51,18 @@ async function until(what: string, cond: () => boolean, limitMs = 5000): Promise
   }
 }
 
-for (const chaos of [false, true]) {
-  const mode = chaos ? "chaos futex" : "plain futex";
-  const k = chaos ? 0.25 : 1;
+for (const [chaos, mixed] of [[false, false], [true, false], [false, true], [true, true]]) {
+  // "half async": every even-numbered worker uses the async forms on its own event loop.
+  const mode = `${chaos ? "chaos futex" : "plain futex"}${mixed ? ", half the workers async" : ""}`;
+  const k = (chaos ? 0.25 : 1) * (mixed ? 0.5 : 1);
+  const how = { chaos, mixed };
 
   test(`S9 MCS lock on the raw Futex contract, 5 workers (${mode})`, { timeout: 300_000 }, async () => {
     const sab = new SharedArrayBuffer(LOCK_BYTES);
     const w = new Int32Array(sab);
     w[L.HEAD] = -1;
     const n = rounds(20_000 * k);
-    await spawn("s9", sab, chaos, workers("worker", 5), n, 120_000);
+    await spawn("s9", sab, how, workers("worker", 5), n, 120_000);
     assert.equal(w[L.ATOMIC], 5 * n);
     assert.equal(w[L.PLAIN], w[L.ATOMIC], "counter != atomic counter: mutual exclusion failed");
     assert.equal(w[L.HEAD], -1);
@@ -70,7 +73,7 @@ for (const chaos of [false, true]) {
     const w = new Int32Array(sab);
     new Mutex({ buffer: sab, byteOffset: 0 });
     const n = rounds(20_000 * k);
-    await spawn("mutex", sab, chaos, workers("worker", 5), n, 120_000);
+    await spawn("mutex", sab, how, workers("worker", 5), n, 120_000);
     assert.equal(w[L.PLAIN], w[L.ATOMIC], "counter != atomic counter: mutual exclusion failed");
     assert.ok(w[L.ATOMIC] >= 5 * n * 0.9 - 1, `too few sections: ${w[L.ATOMIC]}`); // only tryLock may skip
     assert.equal(w[L.PRIM], 0, "final mutex word");
@@ -82,7 +85,7 @@ for (const chaos of [false, true]) {
     new LockCnt({ buffer: sab, byteOffset: 0 });
     w[L.VALID] = 1;
     const n = rounds(100_000 * k);
-    const reports = await spawn("s10", sab, chaos, workers("worker", 8), n, 240_000);
+    const reports = await spawn("s10", sab, how, workers("worker", 8), n, 240_000);
     const sections = reports.reduce((s, r) => s + (r.sections as number), 0);
     assert.equal(w[L.PLAIN], w[L.ATOMIC], "plain section counter != atomic: two threads were inside");
     assert.equal(w[L.ATOMIC], sections);
@@ -99,7 +102,7 @@ for (const chaos of [false, true]) {
     const reports = await spawn(
       "s13",
       sab,
-      chaos,
+      how,
       [...workers("producer", 4), ...workers("consumer", 4).map((r) => ({ ...r, id: r.id + 4 }))],
       n,
       120_000,
@@ -116,7 +119,7 @@ for (const chaos of [false, true]) {
       const sab = new SharedArrayBuffer(LOCK_BYTES);
       const w = new Int32Array(sab);
       const s = new Semaphore(0, { buffer: sab, byteOffset: 0 });
-      const done = spawn("wake", sab, chaos, [{ role: "semaphore", id: 0 }], 1, 10_000);
+      const done = spawn("wake", sab, how, [{ role: "semaphore", id: 0 }], 1, 10_000);
       await until("the acquirer to mark WAITERS", () => w[L.PRODUCED] === 1 && w[0] < 0);
       await tick(20);
       s.release();
@@ -127,7 +130,7 @@ for (const chaos of [false, true]) {
       const sab = new SharedArrayBuffer(LOCK_BYTES);
       const w = new Int32Array(sab);
       const s = new Semaphore(0, { buffer: sab, byteOffset: 0 });
-      const done = spawn("wake", sab, chaos, [{ role: "semaphore2", id: 0 }, { role: "semaphore2", id: 1 }], 1, 10_000);
+      const done = spawn("wake", sab, how, [{ role: "semaphore2", id: 0 }, { role: "semaphore2", id: 1 }], 1, 10_000);
       await until("both acquirers to start and mark WAITERS", () => w[L.PRODUCED] === 2 && w[0] < 0);
       await tick(20);
       s.release();
@@ -141,7 +144,7 @@ for (const chaos of [false, true]) {
       const w = new Int32Array(sab);
       const m = new Mutex({ buffer: sab, byteOffset: 0 });
       m.lock();
-      const done = spawn("wake", sab, chaos, [{ role: "mutex", id: 0 }], 1, 10_000);
+      const done = spawn("wake", sab, how, [{ role: "mutex", id: 0 }], 1, 10_000);
       await until("the locker to mark the mutex contended", () => w[L.PRODUCED] === 1 && w[0] === 2);
       await tick(20);
       m.unlock();
@@ -158,7 +161,7 @@ for (const chaos of [false, true]) {
       const lc = new LockCnt({ buffer: sab, byteOffset: 0 });
       lc.lock();
       assert.equal(w[0], 0x1);
-      const done = spawn("s11", sab, chaos, [{ role: "inc", id: 0 }], 1, 30_000);
+      const done = spawn("s11", sab, how, [{ role: "inc", id: 0 }], 1, 30_000);
       await until("the inc to block (word WAITING)", () => w[L.PRODUCED] === 1 && w[0] === 0x2);
       await tick(20);
       assert.equal(w[L.CONSUMED], 0, "inc passed a held lock with count 0");
@@ -176,7 +179,7 @@ for (const chaos of [false, true]) {
       lc.inc();
       lc.lock();
       assert.equal(w[0], 0x5);
-      const [r] = await spawn("s11", sab, chaos, [{ role: "inc", id: 0 }], 1, 30_000);
+      const [r] = await spawn("s11", sab, how, [{ role: "inc", id: 0 }], 1, 30_000);
       assert.equal(r.word, 0x9);
       lc.unlock();
       assert.equal(w[0], 0x8);
@@ -187,7 +190,7 @@ for (const chaos of [false, true]) {
       const w = new Int32Array(sab);
       const lc = new LockCnt({ buffer: sab, byteOffset: 0 });
       lc.lock();
-      const done = spawn("s11", sab, chaos, workers("locker", 2), 1, 30_000);
+      const done = spawn("s11", sab, how, workers("locker", 2), 1, 30_000);
       await until("both lockers to start", () => w[L.PRODUCED] === 2);
       await tick(300);
       assert.equal(w[0], 0x2, "the lockers did not mark the lock WAITING");

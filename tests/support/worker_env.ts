@@ -23,6 +23,11 @@ export interface RoleData {
   spin: number | undefined;
   rounds: number;
   waiters?: number;
+  /**
+   * Use the async forms (waitAsync, lockAsync, acquireAsync, incAsync, …) on this worker's own
+   * event loop, with other async work interleaved (a chatter timer and yields).
+   */
+  async?: boolean;
 }
 
 /** This worker's data. */
@@ -46,15 +51,32 @@ export function fail(msg: string): never {
   throw new Error(msg);
 }
 
-/** Run the role named by workerData and post its report. */
-export function runRole(roles: Record<string, () => Record<string, unknown>>): void {
+/** Yield to the event loop (a macrotask), so other async work of this worker runs. */
+export function yieldNow(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/** A role's report: stats, or a promise of them for async roles. */
+export type RoleFn = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/**
+ * Run the role named by workerData and post its report. Async workers (`data.async`) run a
+ * chatter timer beside the role — other async work on the same event loop, whose callbacks the
+ * role's awaits must interleave with — and report how often it ran.
+ */
+export async function runRole(roles: Record<string, RoleFn>): Promise<void> {
+  let chatter = 0;
+  const timer = data.async ? setInterval(() => void chatter++, 1) : undefined;
   try {
     const fn = roles[`${data.scenario}.${data.role}`] ?? fail(`unknown role ${data.scenario}.${data.role}`);
-    const report = fn();
+    const report = await fn();
+    if (data.async) report.chatter = chatter;
     // Native runs: slices that expired with the word unchanged (a lost wakeup, with a long slice).
     if (nativeBase) report.expiredSlices = nativeBase.expiredSlices;
     parentPort!.postMessage({ ok: true, ...report });
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -22,7 +22,7 @@ import {
   STOP,
   WAIT_LIMIT_MS,
 } from "../support/event_layout.ts";
-import { data as d, fail, futex, runRole, sleepMs } from "../support/worker_env.ts";
+import { data as d, fail, futex, type RoleFn, runRole, sleepMs, yieldNow } from "../support/worker_env.ts";
 
 const i32 = new Int32Array(d.sab);
 const waiters = d.waiters ?? 0;
@@ -57,7 +57,41 @@ function publish(idx: number, v: number): void {
   Atomics.notify(i32, idx);
 }
 
-const roles: Record<string, () => Record<string, unknown>> = {
+async function mustWaitAsync(e: ManualResetEvent, what: string): Promise<void> {
+  if (!(await e.waitAsync({ timeout: WAIT_LIMIT_MS }))) fail(`${what}: event waitAsync timed out after ${WAIT_LIMIT_MS} ms (lost wakeup?)`);
+}
+
+/** The async forms of the waiting roles: same work and checks, awaiting on this worker's event loop. */
+const asyncRoles: Record<string, RoleFn> = {
+  async "s1.driver"() {
+    const done = ev(0);
+    for (let r = 1; r <= d.rounds; r++) {
+      for (let i = 0; i < waiters; i++) {
+        done.reset();
+        publish(JOB + i, r);
+        await mustWaitAsync(done, `S1 async round ${r} remote ${i}`);
+        const seen = i32[DATA + i];
+        if (seen !== r * 3 + i) fail(`S1 async round ${r} remote ${i}: saw data ${seen}, want ${r * 3 + i}`);
+      }
+      if (r % 16 === 0) await yieldNow();
+    }
+    Atomics.store(i32, 0, 0x7777);
+    for (let i = 0; i < waiters; i++) publish(JOB + i, -1);
+    return {};
+  },
+  async "s3.waiter"() {
+    const e = [ev(0), ev(1)];
+    for (let r = 0; r < d.rounds; r++) {
+      await mustWaitAsync(e[r % 2], `S3 async waiter ${d.id} round ${r}`);
+      const round = Atomics.load(i32, ROUND);
+      if (round !== r) fail(`S3 async waiter ${d.id}: passed round ${r} while the driver is at ${round}`);
+      bump(PASSED);
+    }
+    return {};
+  },
+};
+
+const roles: Record<string, RoleFn> = {
   // S1: main posts a job to remote i and waits on one shared event; the job's plain write must be visible.
   "s1.driver"() {
     const done = ev(0);
@@ -269,4 +303,4 @@ const roles: Record<string, () => Record<string, unknown>> = {
   },
 };
 
-runRole(roles);
+runRole(d.async ? { ...roles, ...asyncRoles } : roles);

@@ -7,7 +7,7 @@
 import { LockCnt, Mutex, Semaphore } from "../../mod.ts";
 import { seededRandom } from "../../testing.ts";
 import { L } from "../support/lock_layout.ts";
-import { data as d, fail, futex, runRole, sleepMs } from "../support/worker_env.ts";
+import { data as d, fail, futex, type RoleFn, runRole, sleepMs, yieldNow } from "../support/worker_env.ts";
 
 const i32 = new Int32Array(d.sab);
 const random = seededRandom(d.seed);
@@ -34,7 +34,170 @@ function visit(): void {
   if (Atomics.load(i32, L.VALID) !== 1) fail(`a visitor saw the object freed (worker ${d.id})`);
 }
 
-const roles: Record<string, () => Record<string, unknown>> = {
+/** Async workers yield to their event loop every so often (other async work interleaves). */
+async function maybeYield(n: number): Promise<void> {
+  if (n % 64 === 63) await yieldNow();
+}
+
+/** The async forms of the roles below: same work, same checks, awaiting instead of blocking. */
+const asyncRoles: Record<string, RoleFn> = {
+  // S9 on the raw contract's waitAsync.
+  async "s9.worker"() {
+    const me = L.NODES + 16 * d.id;
+    for (let n = 0; n < d.rounds; n++) {
+      Atomics.store(i32, me, -1);
+      Atomics.store(i32, me + 1, 1);
+      const prev = Atomics.exchange(i32, L.HEAD, d.id);
+      if (prev !== -1) {
+        Atomics.store(i32, L.NODES + 16 * prev, d.id);
+        const end = performance.now() + LIMIT_MS;
+        while (Atomics.load(i32, me + 1) === 1) { // re-check after every return: wakes may be spurious
+          if (performance.now() > end) fail(`S9 async worker ${d.id} never got the lock`);
+          await futex.waitAsync(i32, me + 1, 1, 100);
+        }
+      }
+      i32[L.PLAIN]++;
+      Atomics.add(i32, L.ATOMIC, 1);
+      if (Atomics.load(i32, me) === -1) {
+        if (Atomics.load(i32, L.HEAD) === d.id && Atomics.compareExchange(i32, L.HEAD, d.id, -1) === d.id) {
+          await maybeYield(n);
+          continue;
+        }
+        let spins = 0;
+        while (Atomics.load(i32, me) === -1) if (++spins % 1000 === 0) sleepMs(0.01);
+      }
+      const next = Atomics.load(i32, me);
+      const nextLocked = L.NODES + 16 * next + 1;
+      Atomics.store(i32, nextLocked, 0);
+      futex.wakeOne(i32, nextLocked);
+      await maybeYield(n);
+    }
+    return {};
+  },
+  async "mutex.worker"() {
+    const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let timed = 0;
+    for (let n = 0; n < d.rounds; n++) {
+      const r = random();
+      if (r < 0.1) {
+        if (!m.tryLock()) continue;
+      } else if (r < 0.3) {
+        if (!(await m.lockAsync({ timeout: LIMIT_MS }))) fail(`mutex async worker ${d.id}: lockAsync timed out`);
+        timed++;
+      } else if (r < 0.4) {
+        const ac = new AbortController();
+        if (!(await m.lockAsync({ signal: ac.signal }))) fail("lockAsync without timeout returned false");
+      } else {
+        await m.lockAsync();
+      }
+      section(n);
+      m.unlock();
+      await maybeYield(n);
+    }
+    return { timed };
+  },
+  async "s10.worker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let sections = 0;
+    const ops = [0, 0, 0, 0];
+    for (let n = 0; n < d.rounds; n++) {
+      const op = Math.floor(random() * 4);
+      ops[op]++;
+      if ((n & 63) === 0) Atomics.add(i32, L.OPS, 1);
+      if (op === 0) {
+        await lc.lockAsync();
+        section(sections++);
+        if (lc.count === 0) freeAndReallocate(lc);
+        lc.unlock();
+      } else if (op === 1) {
+        await lc.incAsync();
+        visit();
+        lc.dec();
+      } else if (op === 2) {
+        await lc.incAsync();
+        visit();
+        if (await lc.decAndLockAsync()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.unlock();
+        }
+      } else {
+        await lc.incAsync();
+        visit();
+        if (await lc.decIfLockAsync()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.incAndUnlock();
+        }
+        visit();
+        lc.dec();
+      }
+      await maybeYield(n);
+    }
+    return { sections, ops };
+  },
+  async "s11.inc"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1);
+    Atomics.notify(i32, L.PRODUCED);
+    if (!(await lc.incAsync())) fail("incAsync without timeout returned false");
+    Atomics.add(i32, L.CONSUMED, 1);
+    return { word: Atomics.load(i32, 0) };
+  },
+  async "s11.locker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1);
+    await lc.lockAsync();
+    section(0);
+    lc.unlock();
+    Atomics.add(i32, L.CONSUMED, 1);
+    return {};
+  },
+  async "wake.semaphore"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    await s.acquireAsync();
+    return {};
+  },
+  async "wake.semaphore2"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    await s.acquireAsync();
+    Atomics.add(i32, L.CONSUMED, 1);
+    return {};
+  },
+  async "wake.mutex"() {
+    const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
+    Atomics.add(i32, L.PRODUCED, 1);
+    await m.lockAsync();
+    m.unlock();
+    return {};
+  },
+  async "s13.producer"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    for (let n = 0; n < d.rounds; n++) {
+      Atomics.add(i32, L.PRODUCED, 1);
+      s.release();
+      if ((n & 255) === 255) await new Promise((r) => setTimeout(r, 0)); // let consumers drain
+    }
+    return {};
+  },
+  async "s13.consumer"() {
+    const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    let got = 0;
+    for (let n = 0; n < d.rounds; n++) {
+      // Untimed: a lost wakeup must hang (and trip the stall watchdog), not recover at a timeout.
+      if (n % 3 !== 0 || !s.tryAcquire()) await s.acquireAsync();
+      const consumed = Atomics.add(i32, L.CONSUMED, 1) + 1;
+      if (consumed > Atomics.load(i32, L.PRODUCED)) fail(`S13: ${consumed} permits consumed but only ${i32[L.PRODUCED]} produced`);
+      got++;
+      await maybeYield(n);
+    }
+    return { got };
+  },
+};
+
+const roles: Record<string, RoleFn> = {
   // S9: QEMU's MCS lock from test-aio-multithread, written on the raw Futex contract.
   "s9.worker"() {
     const me = L.NODES + 16 * d.id;
@@ -187,4 +350,4 @@ const roles: Record<string, () => Record<string, unknown>> = {
   },
 };
 
-runRole(roles);
+runRole(d.async ? { ...roles, ...asyncRoles } : roles);

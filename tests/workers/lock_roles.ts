@@ -77,16 +77,26 @@ const asyncRoles: Record<string, RoleFn> = {
   async "mutex.worker"() {
     const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
     let timed = 0;
+    let gaveUp = 0;
     for (let n = 0; n < d.rounds; n++) {
       const r = random();
       if (r < 0.1) {
         if (!m.tryLock()) continue;
-      } else if (r < 0.3) {
+      } else if (r < 0.2) {
         if (!(await m.lockAsync({ timeout: LIMIT_MS }))) fail(`mutex async worker ${d.id}: lockAsync timed out`);
         timed++;
-      } else if (r < 0.4) {
-        const ac = new AbortController();
-        if (!(await m.lockAsync({ signal: ac.signal }))) fail("lockAsync without timeout returned false");
+      } else if (r < 0.3) { // give up quickly (timeout), then wait for real: give-ups must pass their baton
+        if (!(await m.lockAsync({ timeout: 1 }))) {
+          gaveUp++;
+          await m.lockAsync();
+        }
+      } else if (r < 0.4) { // give up by abort, then wait for real
+        try {
+          await m.lockAsync({ signal: AbortSignal.timeout(1) });
+        } catch {
+          gaveUp++;
+          await m.lockAsync();
+        }
       } else {
         await m.lockAsync();
       }
@@ -94,7 +104,7 @@ const asyncRoles: Record<string, RoleFn> = {
       m.unlock();
       await maybeYield(n);
     }
-    return { timed };
+    return { timed, gaveUp };
   },
   async "s10.worker"() {
     const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
@@ -186,8 +196,21 @@ const asyncRoles: Record<string, RoleFn> = {
     const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
     let got = 0;
     for (let n = 0; n < d.rounds; n++) {
-      // Untimed: a lost wakeup must hang (and trip the stall watchdog), not recover at a timeout.
-      if (n % 3 !== 0 || !s.tryAcquire()) await s.acquireAsync();
+      // Untimed in the end: a lost wakeup must hang (and trip the stall watchdog), not recover at
+      // a timeout. Every 5th first gives up quickly (timeout or abort), which must pass its baton.
+      if (n % 3 === 0 && s.tryAcquire()) {
+        // took one without waiting
+      } else if (n % 5 === 1) {
+        if (!(await s.acquireAsync({ timeout: 1 }))) await s.acquireAsync();
+      } else if (n % 5 === 2) {
+        try {
+          await s.acquireAsync({ signal: AbortSignal.timeout(1) });
+        } catch {
+          await s.acquireAsync();
+        }
+      } else {
+        await s.acquireAsync();
+      }
       const consumed = Atomics.add(i32, L.CONSUMED, 1) + 1;
       if (consumed > Atomics.load(i32, L.PRODUCED)) fail(`S13: ${consumed} permits consumed but only ${i32[L.PRODUCED]} produced`);
       got++;
@@ -236,9 +259,11 @@ const roles: Record<string, RoleFn> = {
       const r = random();
       if (r < 0.1) {
         if (!m.tryLock()) continue;
-      } else if (r < 0.3) {
+      } else if (r < 0.2) {
         if (!m.lock(LIMIT_MS)) fail(`mutex worker ${d.id}: lock(${LIMIT_MS}) timed out`);
         timed++;
+      } else if (r < 0.3) { // give up quickly, then wait for real: a give-up must pass its baton
+        if (!m.lock(1)) m.lock();
       } else {
         m.lock();
       }
@@ -341,7 +366,13 @@ const roles: Record<string, RoleFn> = {
     let got = 0;
     for (let n = 0; n < d.rounds; n++) {
       // Untimed: a lost wakeup must hang (and trip the stall watchdog), not recover at a timeout.
-      if (n % 3 !== 0 || !s.tryAcquire()) s.acquire();
+      if (n % 3 === 0 && s.tryAcquire()) {
+        // took one without waiting
+      } else if (n % 5 === 1) {
+        if (!s.acquire(1)) s.acquire(); // give up quickly, then wait for real
+      } else {
+        s.acquire();
+      }
       const consumed = Atomics.add(i32, L.CONSUMED, 1) + 1;
       if (consumed > Atomics.load(i32, L.PRODUCED)) fail(`S13: ${consumed} permits consumed but only ${i32[L.PRODUCED]} produced`);
       got++;

@@ -436,6 +436,11 @@ function rig(row: Row, shared: boolean, sliceMs = 5): Rig {
   };
 }
 
+/** Thrown by a scripted call that should never come: the previous return was a wake. */
+function notAWake(r: number): never {
+  throw new Error(`the binder called again after ${r}, which the man page says is a wake`);
+}
+
 function flavors(row: Row): [boolean, Flavor][] {
   return row.shared ? [[false, row.private], [true, row.shared]] : [[false, row.private]];
 }
@@ -467,7 +472,7 @@ for (const row of ROWS) {
     test(`${label}: wait is the man page's call; a wake return (${row.woken.join(" or ")}) → "ok"`, () => {
       for (const r of row.woken) {
         const { fake, futex, view, rendered } = rig(row, shared, 5);
-        fake.respond = () => r;
+        fake.respond = () => (fake.calls.length === 1 ? r : notAWake(r));
         assert.equal(futex.wait(view, INDEX, EXPECTED), "ok", `return ${r}`);
         const { got, want } = rendered(() => fl.wait(EXPECTED, 5e6)); // an untimed wait sleeps whole 5 ms slices
         assert.deepEqual(got, want);
@@ -476,7 +481,7 @@ for (const row of ROWS) {
       // A positive value and a slice over a second (the seconds carry out of the nanoseconds).
       const { fake, futex, view, rendered } = rig(row, shared, 1500);
       view[INDEX] = 7;
-      fake.respond = () => row.woken[0];
+      fake.respond = () => (fake.calls.length === 1 ? row.woken[0] : notAWake(row.woken[0]));
       assert.equal(futex.wait(view, INDEX, 7), "ok");
       const { got, want } = rendered(() => fl.wait(7, 1.5e9));
       assert.deepEqual(got, want);
@@ -484,7 +489,8 @@ for (const row of ROWS) {
 
     const notWoken = Object.entries(row.notWoken);
     test(`${label}: ${notWoken.map(([what]) => what).join(", ")} → the word is re-read and the call repeated; a moved word → "not-equal"`, () => {
-      const { fake, futex, view, rendered } = rig(row, shared, 5);
+      // Slices of a second, so no return here is slow enough to count as an expired slice.
+      const { fake, futex, view, rendered } = rig(row, shared, 1000);
       fake.respond = () => {
         const k = fake.calls.length - 1;
         if (k < notWoken.length) return notWoken[k][1];
@@ -492,7 +498,7 @@ for (const row of ROWS) {
         return notWoken[0][1];
       };
       assert.equal(futex.wait(view, INDEX, EXPECTED), "not-equal");
-      const { got, want } = rendered(() => fl.wait(EXPECTED, 5e6));
+      const { got, want } = rendered(() => fl.wait(EXPECTED, 1e9));
       assert.equal(got.length, notWoken.length + 1);
       assert.deepEqual(got, want);
       assert.equal(futex.expiredSlices, 0, "returns that did not last a slice are not expired slices");
@@ -500,17 +506,22 @@ for (const row of ROWS) {
 
     test(`${label}: a timed wait whose OS wait times out (${row.timedOut}) ends "timed-out" at the deadline; full slices are counted`, () => {
       const { fake, futex, view, rendered } = rig(row, shared, 100);
+      const calledAt: number[] = [];
       fake.respond = (c) => {
+        calledAt.push(performance.now());
         sleepSync(row.sliceNs(c) / 1e6);
         return row.timedOut;
       };
       const t0 = performance.now();
       assert.equal(futex.wait(view, INDEX, EXPECTED, 25), "timed-out");
-      assert.ok(performance.now() - t0 >= 24, "waited out the timeout");
+      assert.ok(performance.now() - t0 >= 25, "waited out the timeout");
       const slices = fake.calls.map((c) => row.sliceNs(c));
       assert.ok(slices.length >= 1);
-      for (const ns of slices) assert.ok(ns > 0 && ns <= 26e6, `slice ${ns} ns within the 25 ms asked for`);
-      assert.ok(slices[0] >= 20e6, `first slice ${slices[0]} ns is the whole remaining time`);
+      slices.forEach((ns, i) => {
+        assert.ok(ns > 0 && ns <= 26e6, `slice ${ns} ns within the 25 ms asked for`);
+        // Each slice is the whole time left: at least what remained when the call arrived.
+        assert.ok(ns >= (t0 + 25 - calledAt[i]) * 1e6 - 1, `slice ${i} of ${ns} ns covers the time left`);
+      });
       const { got, want } = rendered((c) => fl.wait(EXPECTED, row.sliceNs(c)));
       assert.deepEqual(got, want);
       assert.equal(futex.expiredSlices, 0, "a slice shorter than sliceMs is not an expired slice");
@@ -522,7 +533,7 @@ for (const row of ROWS) {
           sleepSync(row.sliceNs(c) / 1e6);
           return row.timedOut;
         }
-        return row.woken[0];
+        return b.fake.calls.length === 3 ? row.woken[0] : notAWake(row.woken[0]);
       };
       assert.equal(b.futex.wait(b.view, INDEX, EXPECTED), "ok");
       assert.equal(b.futex.expiredSlices, 2);
@@ -542,7 +553,8 @@ for (const row of ROWS) {
       const a = rig(row, shared, 5);
       a.fake.respond = async () => {
         await sleepAsync(1);
-        return a.fake.calls.length === 1 ? notWoken[0][1] : row.woken[row.woken.length - 1];
+        const k = a.fake.calls.length;
+        return k === 1 ? notWoken[0][1] : k === 2 ? row.woken[row.woken.length - 1] : notAWake(row.woken[row.woken.length - 1]);
       };
       assert.equal(await a.futex.waitAsync(a.view, INDEX, EXPECTED), "ok");
       const { got, want } = a.rendered(() => fl.wait(EXPECTED, 5e6));
@@ -566,7 +578,7 @@ for (const row of ROWS) {
       two.view[2] = EXPECTED;
       two.fake.respond = async () => {
         await sleepAsync(2);
-        return row.woken[0];
+        return two.fake.calls.length <= 2 ? row.woken[0] : notAWake(row.woken[0]);
       };
       await Promise.all([two.futex.waitAsync(two.view, INDEX, EXPECTED), two.futex.waitAsync(two.view, 2, EXPECTED)]);
       const scratch = (c: RecordedCall): ArrayBufferLike[] =>

@@ -86,6 +86,8 @@ export class FakeFfi implements FfiBackend {
   readonly calls: RecordedCall[] = [];
   /** Libraries opened, with the symbols asked for. */
   readonly opened: { library: string; symbols: Readonly<Record<string, SymbolSpec>> }[] = [];
+  /** A bound on recorded calls, so a binder that never stops calling fails instead of hanging. */
+  maxCalls = 100_000;
   /** Answers wait and wake calls; the default answers 0. */
   respond: Responder = () => 0;
   /** Answers pointer-returning calls (mmap, the errno location). */
@@ -116,6 +118,7 @@ export class FakeFfi implements FfiBackend {
     if (absent) throw new Error(`Failed to register symbol ${absent}: symbol not found in ${library}`);
     this.opened.push({ library, symbols });
     const record = (symbol: string, args: unknown[], async: boolean): RecordedCall => {
+      if (this.calls.length >= this.maxCalls) throw new Error(`${symbol}: more than ${this.maxCalls} calls — the binder is looping`);
       const sig = symbols[symbol];
       if (!sig) throw new TypeError(`${symbol} was not declared when ${library} was opened`);
       const call = { symbol, args: marshal(symbol, sig, args), async };

@@ -170,7 +170,9 @@ class ArgList {
           this.timeout.push(i);
           return null;
         case "timeout-size":
-          return 16; // sizeof(struct _umtx_time)
+          // sizeof(struct _umtx_time): _umtx_op(2) reads a size of 16 or less as a bare timespec
+          // on CLOCK_REALTIME, ignoring the _flags and _clockid the binder fills in.
+          return 24;
         case "null":
           return null;
         default:

@@ -11,9 +11,9 @@
  * the word and its own monotonic clock, so errno (unreachable from a nonblocking Deno call) is
  * never needed.
  *
- * Rows executed on this project's CI: linux-x86_64 (and by construction linux-aarch64, which
- * differs only in the syscall number). The Windows, macOS, FreeBSD and OpenBSD rows are checked
- * as data only (symbols, constants, signatures) — see the README.
+ * Every row is executed through the binder against a recording fake FFI that pretends to be its
+ * OS (tests/native_binder.test.ts, which restates each row's man page beside the calls it
+ * expects); only linux-x86_64 also runs against a real kernel on this project's CI.
  *
  * @module
  */
@@ -38,7 +38,7 @@ export interface SymbolSpec {
  * - `"expected"`: the value the word must still hold for the wait to sleep;
  * - `"compare"`: a pointer to a copy of `expected` (WaitOnAddress compares memory with memory);
  * - `"timeout"`: the slice, encoded as the call's `timeout` says;
- * - `"timeout-size"`: the byte size of the timeout structure (FreeBSD passes it as a pointer-sized integer);
+ * - `"timeout-size"`: the byte size of the timeout structure, 24 = sizeof(struct _umtx_time) (FreeBSD passes it in `uaddr`, a pointer-sized integer);
  * - `"null"`: a null pointer.
  */
 export type ArgSpec = number | "word" | "expected" | "compare" | "timeout" | "timeout-size" | "null";

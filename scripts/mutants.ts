@@ -1,11 +1,15 @@
 /**
- * Mutation check: break each protocol the way QEMU's pitfalls (research/qemu.md §6) describe and
- * show that the test suite notices — a failing assertion, or a hang that runs into a bounded
- * wait or a watchdog. Each mutant is applied to a scratch copy of the sources, compiled, and
- * the named test files are run under Node.
+ * Mutation check: break each protocol the way its known pitfalls describe (QEMU's util/event.c
+ * and util/lockcnt.c comments, Drepper's "Futexes Are Tricky", and the lost wakeups this project
+ * found itself) and show that the test suite notices — a failing assertion, or a hang that runs
+ * into a bounded wait or a stall watchdog. Edits are made to the code itself (each search string
+ * must occur exactly as written), and the protocol loops exist once (core/contended.ts drives
+ * them), so each mutant breaks the sync and the async path alike. By default each is run against
+ * the async scenario variants only (test names matching "async"), which shows that the async
+ * path, not only the sync one, catches it.
  *
  * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring]
- * Prints one line per mutant and exits non-zero if any mutant survives.
+ * Prints one line per mutant (and the tests that failed) and exits non-zero if any survives.
  */
 
 import { spawnSync } from "node:child_process";
@@ -21,71 +25,121 @@ interface Mutant {
   /** [search, replace] pairs; every search string must occur. */
   edits: [string, string][];
   tests: string[];
+  /** Run only the tests whose names match (node --test-name-pattern). */
+  pattern?: string;
 }
+
+const scenarios = ["tests/lock_scenarios.test.ts"];
+const ASYNC = "async";
 
 const mutants: Mutant[] = [
   {
-    name: "event: reset as a plain store of FREE",
+    name: "event: reset as a plain store of FREE (QEMU util/event.c: reset must not turn BUSY into FREE)",
     file: "core/event.ts",
     edits: [["Atomics.or(this.#view, 0, EV_FREE);", "Atomics.store(this.#view, 0, EV_FREE);"]],
     tests: ["tests/event_scenarios.test.ts"],
+    pattern: ASYNC,
   },
   {
     name: "event: set wakes one instead of all",
     file: "core/event.ts",
-    edits: [["this.#futex.wakeAll(view, 0);", "this.#futex.wakeOne(view, 0);"]],
+    edits: [["Atomics.exchange(view, 0, EV_SET) === EV_BUSY) {\n      this.#futex.wakeAll(view, 0);", "Atomics.exchange(view, 0, EV_SET) === EV_BUSY) {\n      this.#futex.wakeOne(view, 0);"]],
     tests: ["tests/event_scenarios.test.ts"],
+    pattern: ASYNC,
   },
   {
     name: "event: wait trusts a wake",
     file: "core/event.ts",
-    edits: [[
-      "this.#futex.wait(view, 0, EV_BUSY, futexTimeout(left)); // sleeps only while still BUSY",
-      "this.#futex.wait(view, 0, EV_BUSY, futexTimeout(left)); return true;",
-    ]],
+    edits: [["    const view = this.view;\n    let v = Atomics.load(view, 0); // any return", "    if (this.slept) return STEP_TRUE;\n    const view = this.view;\n    let v = Atomics.load(view, 0); // any return"]],
     tests: ["tests/event_scenarios.test.ts"],
+    pattern: ASYNC,
   },
   {
     name: "lockcnt: no baton wake when leaving without the lock",
     file: "core/lockcnt.ts",
-    edits: [["if (this.#waited) this.#wakeOne();", ""]],
-    tests: ["tests/lock_scenarios.test.ts"],
+    edits: [["    if (this.slept) this.futex.wakeOne(this.view, 0);\n    return result;", "    return result;"]],
+    tests: scenarios,
+    pattern: ASYNC,
   },
   {
-    name: "lockcnt: lock after a sleep marks LOCKED, not WAITING",
+    name: "lockcnt: lock after a sleep marks LOCKED, not WAITING (the models' NO_REMARK)",
     file: "core/lockcnt.ts",
-    edits: [
-      ["if (this.#waited) step = WAITING;", ""],
-      ["if (this.#waited) lockBits = WAITING;", ""],
-    ],
-    tests: ["tests/lock_scenarios.test.ts"],
+    edits: [["if (this.slept) this.lockBits = WAITING;", ""]],
+    tests: scenarios,
+    pattern: ASYNC,
   },
   {
     name: "mutex: unlock wakes only when the state was 1",
     file: "core/mutex.ts",
     edits: [
-      ["if (old === MUTEX_LOCKED) return; // nobody sleeps: no futex call", "if (old === MUTEX_LOCKED) { this.#futex.wakeOne(view, 0); return; }"],
+      ["      record.holder = undefined;\n      return; // nobody sleeps: no futex call", "      record.holder = undefined;\n      this.#futex.wakeOne(view, 0);\n      return;"],
       ["      Atomics.store(view, 0, MUTEX_UNLOCKED);\n      this.#futex.wakeOne(view, 0);", "      Atomics.store(view, 0, MUTEX_UNLOCKED);"],
     ],
-    tests: ["tests/lock_scenarios.test.ts", "tests/mutex.test.ts"],
+    tests: scenarios,
+    pattern: ASYNC,
   },
   {
-    name: "semaphore: no surplus wake when permits remain behind WAITERS",
-    file: "core/semaphore.ts",
-    edits: [["if (now < 0 && (now & COUNT) > 0) this.#futex.wakeOne(this.#view, 0);", "void now;"]],
-    tests: ["tests/lock_scenarios.test.ts"],
+    name: "mutex: a woken locker takes the lock as 1, not 2",
+    file: "core/mutex.ts",
+    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
+    tests: scenarios,
+    pattern: ASYNC,
+  },
+  {
+    name: "mutex: a give-up (timeout, abort) passes no baton",
+    file: "core/mutex.ts",
+    edits: [["    if (Atomics.load(this.view, 0) !== MUTEX_CONTENDED) this.futex.wakeOne(this.view, 0);", ""]],
+    tests: [...scenarios, "tests/async_misuse.test.ts"],
+    pattern: ASYNC,
   },
   {
     name: "semaphore: acquire never marks waiters",
     file: "core/semaphore.ts",
-    edits: [[
-      "const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake",
-      "const seen = v;",
-    ], [
-      "this.#futex.wait(view, 0, SEMAPHORE_WAITERS, futexTimeout(left)); // sleeps only while empty and marked",
-      "this.#futex.wait(view, 0, v, futexTimeout(left));",
-    ]],
-    tests: ["tests/lock_scenarios.test.ts", "tests/semaphore.test.ts"],
+    edits: [
+      ["const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake", "const seen = v;"],
+      ["this.expected = SEMAPHORE_WAITERS; // sleep only while empty and marked", "this.expected = v;"],
+    ],
+    tests: scenarios,
+    pattern: ASYNC,
+  },
+  {
+    name: "semaphore: no surplus wake when permits remain behind WAITERS",
+    file: "core/semaphore.ts",
+    edits: [["if (now < 0 && (now & COUNT) > 0) futex.wakeOne(view, 0);", "void now;"]],
+    tests: scenarios,
+    pattern: ASYNC,
+  },
+  {
+    name: "semaphore: a give-up (timeout, abort) passes no baton",
+    file: "core/semaphore.ts",
+    edits: [["    if (Atomics.load(this.view, 0) !== SEMAPHORE_WAITERS) this.futex.wakeOne(this.view, 0);", ""]],
+    tests: [...scenarios, "tests/async_misuse.test.ts"],
+    pattern: ASYNC,
+  },
+  {
+    name: "semaphore: a woken acquirer takes its permit without re-marking WAITERS (the planted acquireAsync case)",
+    file: "core/semaphore.ts",
+    edits: [["const want = this.slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1;", "const want = v - 1;"]],
+    tests: scenarios,
+    pattern: ASYNC,
+  },
+  {
+    name: "rules: a blocking wait beside this thread's pending async wait is not refused",
+    file: "core/contended.ts",
+    edits: [["if (refuseBesideAsync && record.asyncWaits > 0) throw besideAsync(where, record);", ""]],
+    tests: ["tests/same_thread.test.ts"],
+  },
+  {
+    name: "atomics: an aborted async wait flushes its orphan with a broadcast",
+    file: "adapters/atomics.ts",
+    edits: [["      settle(\"ok\"); // the caller re-checks", "      Atomics.notify(view, index);\n      settle(\"ok\"); // the caller re-checks"]],
+    tests: ["tests/async_misuse.test.ts"],
+  },
+  {
+    name: "atomics: an orphan that took a wake does not pass it on",
+    file: "adapters/atomics.ts",
+    edits: [["if (v === \"ok\") Atomics.notify(view, index, 1);", "void v;"]],
+    tests: ["tests/async_misuse.test.ts"],
   },
 ];
 
@@ -103,7 +157,7 @@ for (const m of mutants) {
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
     let src = readFileSync(join(dir, m.file), "utf8");
     for (const [from, to] of m.edits) {
-      if (!src.includes(from)) throw new Error(`mutant "${m.name}": ${m.file} no longer contains ${JSON.stringify(from)}`);
+      if (src.split(from).length !== 2) throw new Error(`mutant "${m.name}": ${m.file} must contain ${JSON.stringify(from)} exactly once`);
       src = src.split(from).join(to);
     }
     writeFileSync(join(dir, m.file), src);
@@ -114,7 +168,8 @@ for (const m of mutants) {
     if (tsc.status !== 0) throw new Error(`mutant "${m.name}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
     const t0 = performance.now();
     const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
-    const run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...files], {
+    const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
+    const run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...filter, ...files], {
       encoding: "utf8",
       timeout: 300_000,
       env: { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25" },

@@ -209,3 +209,88 @@ test("LockCnt async forms wait for the unlock, time out, abort cleanly, and keep
   assert.equal(keepAliveCount(), 0);
 });
 
+
+/**
+ * A futex whose async waits, once armed, see their signal abort right after a real wake and
+ * before the protocol continues — the window in which an aborted waiter holds a wake it must
+ * pass on (the give-up baton).
+ */
+function abortAfterWake(ac: AbortController): { futex: typeof atomicsFutex; arm(): void } {
+  let armed = false;
+  return {
+    futex: {
+      ...atomicsFutex,
+      name: "abort-after-wake(atomics)",
+      waitAsync(view, index, expected, timeoutMs, signal) {
+        const mine = signal === ac.signal;
+        return atomicsFutex.waitAsync(view, index, expected, timeoutMs, signal).then((v) => {
+          if (mine && armed && v === "ok" && !ac.signal.aborted) ac.abort(new Error("aborted after its wake"));
+          return v;
+        });
+      },
+    },
+    arm: () => void (armed = true),
+  };
+}
+
+test("give-up baton, async path: a lockAsync aborted after it was woken passes the lock on", { timeout: 30_000 }, async () => {
+  const ac = new AbortController();
+  const { futex, arm } = abortAfterWake(ac);
+  const m = new Mutex({ futex });
+  const w = wordOf(m.handle);
+  Atomics.store(w, 0, 1); // held by another thread
+  const first = Mutex.from(m.handle, { futex }).lockAsync({ signal: ac.signal });
+  const second = Mutex.from(m.handle, { futex });
+  const secondGot = second.lockAsync({ timeout: 3000 });
+  await tick(5);
+  arm();
+  Atomics.store(w, 0, 0); // the foreign holder unlocks a CONTENDED word: store 0, wake one (the first)
+  atomicsFutex.wakeOne(w, 0);
+  await assert.rejects(first, /aborted after its wake/);
+  assert.equal(await secondGot, true, "the second waiter must not be stranded by the aborted first");
+  second.unlock();
+});
+
+test("give-up baton, async path: an acquireAsync aborted after it was woken passes the permit on", { timeout: 30_000 }, async () => {
+  const ac = new AbortController();
+  const { futex, arm } = abortAfterWake(ac);
+  const s = new Semaphore(0, { futex });
+  const first = s.acquireAsync({ signal: ac.signal });
+  const second = Semaphore.from(s.handle, { futex }).acquireAsync({ timeout: 3000 });
+  await tick(5);
+  arm();
+  s.release(); // wakes one: the first, which then aborts
+  await assert.rejects(first, /aborted after its wake/);
+  assert.equal(await second, true, "the permit must reach the second waiter");
+  assert.equal(s.value, 0);
+});
+
+test("an aborted wait's orphan that receives a wake passes it on to the next waiter", { timeout: 30_000 }, async () => {
+  for (const kind of ["Mutex", "Semaphore"] as const) {
+    const ac = new AbortController();
+    let first: Promise<boolean>, second: Promise<boolean>, release: () => void, after: () => void;
+    if (kind === "Mutex") {
+      const m = new Mutex();
+      const w = wordOf(m.handle);
+      Atomics.store(w, 0, 1);
+      first = Mutex.from(m.handle).lockAsync({ signal: ac.signal }); // registered first: its orphan is first in line
+      const b = Mutex.from(m.handle);
+      second = b.lockAsync({ timeout: 3000 });
+      release = () => (Atomics.store(w, 0, 0), atomicsFutex.wakeOne(w, 0));
+      after = () => b.unlock();
+    } else {
+      const s = new Semaphore(0);
+      first = s.acquireAsync({ signal: ac.signal });
+      second = Semaphore.from(s.handle).acquireAsync({ timeout: 3000 });
+      release = () => s.release();
+      after = () => assert.equal(s.value, 0);
+    }
+    await tick(5);
+    ac.abort(new Error("gone"));
+    await assert.rejects(first, /gone/);
+    release(); // the engine hands this wake to the orphan, first in line
+    assert.equal(await second, true, `${kind}: the orphan swallowed the wake`);
+    after();
+  }
+  assert.equal(keepAliveCount(), 0);
+});

@@ -97,6 +97,15 @@ for (const chaos of [false, true]) {
     assert.equal(driver.passed, 8 * n);
   });
 
+  test(`S4 reset while BUSY keeps BUSY; set releases 4 sleepers (${mode}, half the waiters async)`, { timeout: 300_000 }, async () => {
+    await scenario("s4", chaos, 1, [{ role: "driver" }, ...many("waiter", 4)], 20, 4, 60_000, true);
+  });
+
+  test(`S7 Dekker idiom, no lost wakeup (${mode}, the waiter async)`, { timeout: 300_000 }, async () => {
+    const n = rounds(10_000 * k);
+    await scenario("s7", chaos, 1, [{ role: "waiter" }, { role: "setter" }], n, 0, 60_000, true);
+  });
+
   test(`S7 Dekker idiom, no lost wakeup (${mode})`, { timeout: 300_000 }, async () => {
     const n = rounds(20_000 * k);
     await scenario("s7", chaos, 1, [{ role: "waiter" }, { role: "setter" }], n, 0, 60_000);

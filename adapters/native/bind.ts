@@ -357,7 +357,11 @@ class BoundFutex implements NativeFutex {
         const started = monotonicNow();
         this.#lib.callAsync(symbol, args).then(
           (r) => {
-            if (this.#woke(r)) return finish("ok");
+            if (this.#woke(r)) {
+              // Aborted while this slice was in flight, and the slice took a wake: pass exactly one on.
+              if (settled && !this.#closed) return this.wakeOne(view, index);
+              return finish("ok");
+            }
             if (!settled) this.#afterSlice(ms, started);
             slice();
           },

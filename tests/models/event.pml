@@ -2,7 +2,10 @@
  * ManualResetEvent (core/event.ts), 3 threads, spurious wakes. Two scenarios:
  *   default    QEMU's RCU idiom (S7): one waiter loops "while !all_done { reset; if !all_done
  *              wait }", two setters each publish their flag and set.
- *   BROADCAST  two waiters wait for one setter that resets, then sets (S3 + S4).
+ *   BROADCAST  two waiters wait for one setter that resets, then sets (S3 + S4). The second
+ *              waiter is an async waiter (waitAsync, which may be aborted) on the SAME thread as
+ *              the first, blocking one: the event allows a blocking wait beside a pending
+ *              async wait of its thread, because set wakes everyone — the model shows it.
  * Checks: no lost wakeup (every thread ends: spin's invalid-end-state check), and a wait that
  * returns "set" really followed a set (sets > 0).
  * Mutants: RESET_STORE (reset as a plain store), WAKE_ONE (set wakes one), TRUST_WAKE (wait
@@ -46,25 +49,53 @@ inline ev_set() {
   fi
 }
 
-inline ev_wait() {
+/* EventWait.step: res 1 = saw SET, 2 = sleep while ev == BUSY. */
+inline ev_step(res, slept) {
   byte v;
+  res = 0;
+#ifdef TRUST_WAKE
+  if :: slept -> res = 1 :: else -> skip fi;
+#endif
   v = ev;
   do
-  :: v == SET -> break
-  :: else ->
+  :: res != 0 -> break
+  :: res == 0 && v == SET -> res = 1
+  :: res == 0 && v == FREE ->
+     atomic { v = ev; if :: ev == FREE -> ev = BUSY :: else -> skip fi };   /* CAS, v = old */
+     if :: v == FREE -> res = 2 :: else -> skip fi                          /* else re-decide on old */
+  :: res == 0 && v == BUSY -> res = 2
+  od
+}
+
+inline ev_wait() {
+  byte res;
+  bool slept;
+  do
+  :: ev_step(res, slept);
      if
-     :: v == FREE ->
-        atomic { v = ev; if :: ev == FREE -> ev = BUSY :: else -> skip fi };   /* CAS, v = old */
-        if :: v == SET -> break :: else -> skip fi
-     :: else -> skip
-     fi;
-     futex_wait(ev, BUSY);
-#ifdef TRUST_WAKE
-     break;
-#endif
-     v = ev
+     :: res == 1 -> break
+     :: else -> futex_wait(ev, BUSY); slept = 1
+     fi
   od;
   assert(sets > 0)   /* "set" is only ever reported after a set */
+}
+
+/* runAsync on thread t (entered holding it); an abort leaves, the event passes no baton. */
+inline ev_wait_async(t, aborted, orphaned) {
+  byte res;
+  bool slept;
+  asyncWaits[t]++;
+  do
+  :: ev_step(res, slept);
+     if
+     :: res == 1 -> assert(sets > 0); break
+     :: else ->
+        futex_wait_async(ev, BUSY, t, 1, aborted, orphaned);
+        slept = 1;
+        if :: aborted -> break :: else -> skip fi
+     fi
+  od;
+  asyncWaits[t]--
 }
 
 #ifndef BROADCAST
@@ -82,11 +113,21 @@ active [2] proctype setter() {
   ev_set()
 }
 #else
-active [2] proctype waiter() {
-  ev_wait()
+active proctype blocking_waiter() {   /* thread 0 */
+  thread_run(0);
+  ev_wait();
+  thread_free(0)
 }
 
-active proctype setter() {
+active proctype async_waiter() {      /* thread 0 too */
+  bool aborted, orphaned;
+  thread_run(0);
+  ev_wait_async(0, aborted, orphaned);
+  thread_free(0);
+  orphan_forward(0, orphaned)
+}
+
+active proctype setter() {            /* thread 1 */
   ev_reset();   /* S4: a reset while waiters may sleep (BUSY) must not drop them */
   ev_set()
 }

@@ -1,11 +1,17 @@
 /*
- * Semaphore (core/semaphore.ts): one byte here — count in bits 0–6, WAITERS in bit 7.
- * Thread 0 acquires with a timeout, thread 1 acquires untimed, thread 2 releases, tries to take
- * a permit (tryAcquire, never sleeps) and releases twice more, so every acquirer can always be
- * served. Spurious wakes allowed.
- * Checks: no lost wakeup (every thread ends), count never exceeds what was released.
+ * Semaphore (core/semaphore.ts): one byte here — count in bits 0–6, WAITERS in bit 7. One step
+ * (SemaphoreWait.step) driven by a blocking and an async driver (core/contended.ts):
+ *   p0  thread 0  blocking acquire with a timeout (may give up after sleeping)
+ *   p1  thread 1  blocking acquire, untimed — on the same thread as p3, so it meets the
+ *                 per-thread rule (DeadlockError) while p3's async wait is pending
+ *   p2  thread 2  three releases: every acquirer can be served
+ *   p3  thread 1  acquireAsync that may be aborted (asleep: an orphan; woken: it took a wake)
+ * Spurious wakes allowed. Checks: no lost wakeup (every process ends, orphans excepted), the
+ * count never exceeds what was released.
  * Mutants: NO_MARK (acquire sleeps without setting WAITERS), NO_SURPLUS (no extra wake when
- * permits remain behind WAITERS), NO_BATON (a timed-out acquirer that slept leaves silently).
+ * permits remain behind WAITERS), NO_BATON (a give-up passes no wake), NO_REMARK (a woken
+ * acquirer takes its permit without re-marking WAITERS — the lost wakeup once planted in
+ * acquireAsync), NO_ASYNC_RULE, ORPHAN_NO_FORWARD (see futex.pml).
  */
 #include "futex.pml"
 
@@ -34,38 +40,98 @@ inline sem_try(got) {   /* tryAcquire: CAS loop while permits remain, never slee
   od
 }
 
-inline sem_acquire(got) {
+/* SemaphoreWait.step: res 1 = took a permit, 2 = sleep while sem == WBIT. */
+inline sem_step(res, slept) {
   byte v, s, want;
-  bool slept, exp;
-  slept = 0;
-  got = 0;
+  res = 0;
   v = sem;
   do
-  :: (v & CMASK) > 0 ->
-     if :: slept -> want = ((v & CMASK) - 1) | WBIT :: else -> want = v - 1 fi;
-     atomic { s = sem; if :: sem == v -> sem = want :: else -> skip fi };
-     if :: s == v -> took(want); got = 1; break :: else -> v = s fi
-  :: else ->
-     deadline_passed(exp);
-     if
-     :: exp ->
-#ifndef NO_BATON
-        if :: slept -> wake_one() :: else -> skip fi;
-#endif
-        break
-     :: else ->
-#ifdef NO_MARK
-        futex_wait(sem, v); slept = 1; v = sem
+  :: res != 0 -> break
+  :: res == 0 && (v & CMASK) > 0 ->
+#ifdef NO_REMARK
+     want = v - 1;
 #else
-        if
-        :: v != WBIT ->
-           atomic { s = sem; if :: sem == v -> sem = WBIT :: else -> skip fi };
-           if :: s == v -> futex_wait(sem, WBIT); slept = 1; v = sem :: else -> v = s fi
-        :: else -> futex_wait(sem, WBIT); slept = 1; v = sem
-        fi
+     if :: slept -> want = ((v & CMASK) - 1) | WBIT :: else -> want = v - 1 fi;
 #endif
+     atomic { s = sem; if :: sem == v -> sem = want :: else -> skip fi };
+     if :: s == v -> took(want); res = 1 :: else -> v = s fi
+  :: res == 0 && (v & CMASK) == 0 ->
+#ifdef NO_MARK
+     res = 2
+#else
+     if
+     :: v != WBIT ->
+        atomic { s = sem; if :: sem == v -> sem = WBIT :: else -> skip fi };
+        if :: s == v -> res = 2 :: else -> v = s fi
+     :: else -> res = 2
+     fi
+#endif
+  od
+}
+
+/* SemaphoreWait.giveUp: pass on a wake unless the word says the next release will wake. */
+inline give_up() {
+#ifndef NO_BATON
+  if :: sem != WBIT -> wake_one() :: else -> skip fi
+#else
+  skip
+#endif
+}
+
+#ifdef NO_MARK
+#define SLEEP_ON sem_seen
+#else
+#define SLEEP_ON WBIT
+#endif
+
+inline acquire_blocking(got, refused, t) {
+  bool slept, exp;
+  byte res, sem_seen;
+  sem_try(got);
+  do
+  :: got -> break
+  :: !got ->
+     sem_seen = sem;
+     sem_step(res, slept);
+     if
+     :: res == 1 -> got = 1
+     :: else ->
+        deadline_passed(exp);
+        if
+        :: exp -> if :: slept -> give_up() :: else -> skip fi; break
+        :: else ->
+#ifndef NO_ASYNC_RULE
+           if :: asyncWaits[t] > 0 -> refused = 1; break :: else -> skip fi;
+#endif
+           futex_wait_on(sem, SLEEP_ON, t); slept = 1
+        fi
      fi
   od
+}
+
+inline acquire_async(got, aborted, orphaned, t, abortable) {
+  bool slept;
+  byte res, sem_seen;
+  sem_try(got);
+  if
+  :: !got ->
+     asyncWaits[t]++;
+     do
+     :: got -> break
+     :: !got ->
+        sem_seen = sem;
+        sem_step(res, slept);
+        if
+        :: res == 1 -> got = 1
+        :: else ->
+           futex_wait_async(sem, SLEEP_ON, t, abortable, aborted, orphaned);
+           slept = 1;
+           if :: aborted -> give_up(); break :: else -> skip fi
+        fi
+     od;
+     asyncWaits[t]--
+  :: else -> skip
+  fi
 }
 
 inline sem_release() {
@@ -78,18 +144,37 @@ inline sem_release() {
   if :: (v & WBIT) -> wake_one() :: else -> skip fi
 }
 
-active [2] proctype acquirer() {
-  bool got;
-  if :: _pid == 0 -> timeouts[_pid] = 1 :: else -> skip fi;
-  sem_acquire(got);
-  assert(got || _pid == 0)
+active proctype p0() {
+  bool got, refused;
+  timeouts[_pid] = 1;
+  thread_run(0);
+  acquire_blocking(got, refused, 0);
+  thread_free(0)
 }
 
-active proctype releaser() {
+active proctype p1() {
+  bool got, refused;
+  thread_run(1);
+  acquire_blocking(got, refused, 1);
+  assert(got || refused);
+  thread_free(1)
+}
+
+active proctype p2() {
   bool got;
+  thread_run(2);
   sem_release();
-  sem_try(got);
   sem_release();
   sem_release();
-  assert((sem & CMASK) <= 3)
+  assert((sem & CMASK) <= 3);
+  thread_free(2)
+}
+
+active proctype p3() {
+  bool got, aborted, orphaned;
+  thread_run(1);
+  acquire_async(got, aborted, orphaned, 1, 1);
+  assert(got || aborted);
+  thread_free(1);
+  orphan_forward(1, orphaned)
 }

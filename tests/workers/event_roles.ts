@@ -79,6 +79,32 @@ const asyncRoles: Record<string, RoleFn> = {
     for (let i = 0; i < waiters; i++) publish(JOB + i, -1);
     return {};
   },
+  async "s4.waiter"() {
+    const e = ev(0);
+    for (let r = 1; r <= d.rounds; r++) {
+      awaitAtLeast(ROUND, r);
+      Atomics.add(i32, ENTERED, 1);
+      await mustWaitAsync(e, `S4 async waiter ${d.id} round ${r}`);
+      bump(RETURNED);
+    }
+    return {};
+  },
+  async "s7.waiter"() {
+    const e = ev(0);
+    let waits = 0;
+    for (let r = 1; r <= d.rounds; r++) {
+      publish(GO, r);
+      while (Atomics.load(i32, DONE) !== r) {
+        e.reset();
+        if (Atomics.load(i32, DONE) !== r) {
+          await mustWaitAsync(e, `S7 async round ${r}`);
+          waits++;
+        }
+      }
+      if (r % 64 === 0) await yieldNow();
+    }
+    return { waits };
+  },
   async "s3.waiter"() {
     const e = [ev(0), ev(1)];
     for (let r = 0; r < d.rounds; r++) {

@@ -85,10 +85,10 @@ const runners: Record<string, () => Promise<Tally>> = {
     return nodeTest("node", files.length ? files.map((f) => join("build", f.replace(/\.ts$/, ".js"))) : [join("build", "tests")]);
   },
   package() {
-    return nodeTest("package", [join("build", "scripts", "check_package.js")]);
+    return nodeTest("package", [join("build", "tests", "package", "package.check.js")]);
   },
   models() {
-    return nodeTest("models", [join("build", "scripts", "model_check.js")]);
+    return nodeTest("models", [join("build", "tests", "models", "models.check.js")]);
   },
   async deno() {
     const t0 = performance.now();

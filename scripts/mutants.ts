@@ -1,10 +1,11 @@
 /**
- * Mutation check: break each protocol the way QEMU's pitfalls (research/qemu.md §6) describe and
- * show that the test suite notices — a failing assertion, or a hang that runs into a bounded
- * wait or a watchdog. Each mutant is applied to a scratch copy of the sources, compiled, and
+ * Mutation check: break each protocol with a pitfall QEMU's code guards against (events:
+ * util/qemu-thread-posix.c; LockCnt: util/lockcnt.c) or a classic futex-mutex mistake, and show
+ * that the test suite notices — a failing assertion, or a hang that runs into a bounded wait or a
+ * watchdog. Each mutant is applied to a scratch copy of the sources, compiled, and
  * the named test files are run under Node.
  *
- * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring]
+ * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring ...]
  * Prints one line per mutant and exits non-zero if any mutant survives.
  */
 
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 interface Mutant {
   name: string;
@@ -90,14 +92,14 @@ const mutants: Mutant[] = [
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const filter = process.argv[2];
+const { positionals: filters } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
 let survived = 0;
 
 for (const m of mutants) {
-  if (filter && !m.name.includes(filter)) continue;
+  if (filters.length && !filters.some((f) => m.name.includes(f))) continue;
   const dir = mkdtempSync(join(tmpdir(), "futex-mutant-"));
   try {
-    for (const p of ["core", "adapters", "tests", "mod.ts", "testing.ts", "tsconfig.json", "package.json"]) {
+    for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json"]) {
       cpSync(join(root, p), join(dir, p), { recursive: true });
     }
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));

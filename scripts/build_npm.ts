@@ -3,23 +3,52 @@
  * on JSR, which these machines cannot reach):
  *   1. type-check and emit ESM + .d.ts for every JSR export of deno.json (and what they import),
  *      against the ES and DOM libs only — no Node types, so the package stays runtime-neutral;
- *   2. write package.json: `exports` generated from deno.json's exports (each with `types` and
- *      `default`), `types`, `engines`, `sideEffects`, README and LICENSE.
- * Tests against the emitted package run in scripts/check_package.ts.
+ *   2. rewrite the relative `.ts` specifiers TypeScript leaves in the emitted .d.ts files to
+ *      `.js` (rewriteRelativeImportExtensions rewrites them in the .js output only), so that the
+ *      declarations resolve without allowImportingTsExtensions in every TypeScript the package
+ *      supports (see MIN_TYPESCRIPT);
+ *   3. write package.json: `exports` generated from deno.json's exports (each with `types` and
+ *      `default`) plus `./package.json`, `types`, `engines`, `sideEffects`, the repository
+ *      links and `publishConfig`, README and LICENSE.
+ * Tests against the emitted package run in tests/package/package.check.ts.
  *
  * Usage (after `tsc -p .`): node build/scripts/build_npm.js
  */
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 /** The repository root (two levels above build/scripts/). */
 export const root: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** Where the package is emitted. */
 export const outDir: string = join(root, "npm");
+
+/** The repository, its home page and its issue tracker (also in the root package.json). */
+export const REPOSITORY = "https://github.com/futex-sync/sync";
+
+/**
+ * The Node release lines the package supports, each with a consumer row in
+ * tests/package/package.check.ts (Node 20 reached its end of life in April 2026).
+ */
+export const NODE_LINES = [22, 24, 26] as const;
+
+/**
+ * `engines.node`: the oldest supported line, from its first release that loads ES modules with
+ * require() unflagged (22.12). The package is ESM only (no "require" condition, no CommonJS
+ * build); CommonJS callers get it through require(esm), which the consumer rows check.
+ */
+export const NODE_ENGINES = ">=22.12";
+
+/**
+ * The oldest TypeScript whose type check of a consumer the package supports, checked by
+ * tests/package/package.check.ts: 5.2 is the first with the `Disposable` lib
+ * (lib "esnext.disposable") that `MutexGuard` and `SharedRegion` declare.
+ */
+export const MIN_TYPESCRIPT = "5.2.2";
 
 interface DenoJson {
   name: string;
@@ -33,6 +62,21 @@ export function readDenoJson(): DenoJson {
   const d = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as DenoJson;
   if (typeof d.exports === "string") d.exports = { ".": d.exports };
   return d;
+}
+
+/**
+ * A declaration file's relative module specifiers with `.ts` rewritten to `.js`: in
+ * `from "./x.ts"`, `import("./x.ts")` and `import "./x.ts"` (what tsc emits), not in comments'
+ * package names or other strings.
+ */
+export function rewriteDeclarationSpecifiers(dts: string): string {
+  return dts.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.{1,2}\/[^"'\n]*?)\.ts\2/g, "$1$2$3.js$2");
+}
+
+function declarationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".d.ts"))
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
 /** `./x.ts` → `./x` (without extension), for the emitted .js / .d.ts pair. */
@@ -74,7 +118,13 @@ export function buildNpm(): Record<string, unknown> {
   });
   if (tsc.status !== 0) throw new Error(`tsc failed for the npm build:\n${tsc.stdout}${tsc.stderr}`);
 
-  const exportsMap: Record<string, { types: string; default: string }> = {};
+  for (const f of declarationFiles(outDir)) {
+    const dts = readFileSync(f, "utf8");
+    const fixed = rewriteDeclarationSpecifiers(dts);
+    if (fixed !== dts) writeFileSync(f, fixed);
+  }
+
+  const exportsMap: Record<string, { types: string; default: string } | string> = {};
   for (const [key, entry] of Object.entries(deno.exports)) {
     const s = stem(entry);
     for (const ext of [".js", ".d.ts"]) {
@@ -83,18 +133,26 @@ export function buildNpm(): Record<string, unknown> {
     exportsMap[key] = { types: `${s}.d.ts`, default: `${s}.js` };
   }
 
+  const main = exportsMap["."] as { types: string; default: string };
+  exportsMap["./package.json"] = "./package.json";
+
   const pkg: Record<string, unknown> = {
     name: deno.name,
     version: deno.version,
     description: dev.description,
     license: deno.license,
+    repository: { type: "git", url: `git+${REPOSITORY}.git` },
+    homepage: `${REPOSITORY}#readme`,
+    bugs: { url: `${REPOSITORY}/issues` },
+    // ESM only (no "require" condition): Node loads it with import; require() of it is not supported.
     type: "module",
     exports: exportsMap,
-    main: exportsMap["."].default,
-    types: exportsMap["."].types,
-    engines: { node: ">=20" },
+    main: main.default,
+    types: main.types,
+    engines: { node: NODE_ENGINES },
     // mod.js installs the default futex (the Atomics one) when it is evaluated.
-    sideEffects: [exportsMap["."].default],
+    sideEffects: [main.default],
+    publishConfig: { access: "public" },
     files: ["**/*.js", "**/*.d.ts", "README.md", "LICENSE"],
     keywords: ["futex", "atomics", "sharedarraybuffer", "worker", "mutex", "semaphore", "event", "qemu", "deno", "bun"],
   };
@@ -105,6 +163,7 @@ export function buildNpm(): Record<string, unknown> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  parseArgs({ args: process.argv.slice(2), options: {} }); // takes no options: refuse any
   const pkg = buildNpm();
   console.log(`built ${String(pkg.name)}@${String(pkg.version)} into ${outDir}`);
   console.log(`exports: ${Object.keys(pkg.exports as object).join(", ")}`);

@@ -8,7 +8,7 @@
  * the async scenario variants only (test names matching "async"), which shows that the async
  * path, not only the sync one, catches it.
  *
- * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring]
+ * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring ...]
  * Prints one line per mutant (and the tests that failed) and exits non-zero if any survives.
  */
 
@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 interface Mutant {
   name: string;
@@ -144,14 +145,14 @@ const mutants: Mutant[] = [
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const filter = process.argv[2];
+const { positionals: filters } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
 let survived = 0;
 
 for (const m of mutants) {
-  if (filter && !m.name.includes(filter)) continue;
+  if (filters.length && !filters.some((f) => m.name.includes(f))) continue;
   const dir = mkdtempSync(join(tmpdir(), "futex-mutant-"));
   try {
-    for (const p of ["core", "adapters", "tests", "mod.ts", "testing.ts", "tsconfig.json", "package.json"]) {
+    for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json"]) {
       cpSync(join(root, p), join(dir, p), { recursive: true });
     }
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));

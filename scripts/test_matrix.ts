@@ -1,166 +1,233 @@
 /**
- * The test matrix behind `npm test`: the same node:test suite under Node (compiled into build/,
- * since Node 20 cannot run .ts), Deno and Bun (from the deno/bun devDependencies), one runtime
- * after another. Streams each runtime's output, prints each runtime's tally, and ends with one
- * line "N passed, N failed" over all three. Exits non-zero if any runtime fails or crashes.
+ * The test matrix behind `npm test`: the same node:test suite (tests/*.test.ts) under Node
+ * (compiled into build/, since Node 20 cannot run .ts), Deno and Bun (from the deno/bun
+ * devDependencies), one runtime after another, then the packaging checks
+ * (tests/package/package.check.ts, row "package") and the spin model checks
+ * (tests/models/models.check.ts, row "models"). The *.check.ts files are node:test files too;
+ * their names keep them out of the runtime rows (which run *.test.ts), since they drive tools
+ * (npm, deno publish, spin) once rather than test a runtime.
  *
- * With no file arguments it also runs the packaging checks (scripts/check_package.ts, row
- * "package") and the spin model checks of every protocol and its mutants (scripts/model_check.ts,
- * row "models").
+ * Each runner's human output is streamed as it comes; the tallies are read from the JUnit XML
+ * report each runner writes beside it (node --test-reporter=junit, deno --junit-path,
+ * bun --reporter=junit), never from the human output. The summary prints one line per row, names
+ * any row that was skipped and why, and ends with exactly one line
+ * "N passed, N failed, N skipped". Exits non-zero if any row fails or crashes.
  *
- * Usage (after `tsc -p .`): node build/scripts/test_matrix.js [--only node,deno,bun,package,models] [tests/x.test.ts ...]
+ * A row whose every test is skipped (a system tool missing: spin for the models) is reported as
+ * skipped with the reason its tests give, and does not fail the run, so `npm install && npm test`
+ * passes on a machine with Node and npm only. When the CI environment variable is set (CI=true,
+ * as CI services and .ci/run do), every row is mandatory: such a row fails.
+ *
+ * Usage (after `tsc -p .`):
+ *   node build/scripts/test_matrix.js [--only node,deno,bun,package,models] [--json FILE]
+ *                                     [--preload tests/x.ts] [tests/x.test.ts ...]
+ * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
+ * failing and skipped tests) for other tools (the soak); --preload loads a module before the
+ * tests in every runtime (node --import, deno/bun --preload).
  */
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { type JunitCase, parseJunit } from "./lib/junit.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
-interface Tally {
-  runtime: string;
+const ROWS = ["node", "deno", "bun", "package", "models"] as const;
+type Row = typeof ROWS[number];
+
+/** One row's outcome. */
+export interface Tally {
+  row: Row;
   passed: number;
   failed: number;
   skipped: number;
+  /** "skipped": every test was skipped (and CI is not set), with `reason`. */
+  status: "passed" | "failed" | "skipped";
   exitCode: number | null;
   seconds: number;
   note?: string;
+  /** Why the row's tests were skipped (the skip messages the runner recorded). */
+  reason?: string;
+  /** Names of the failing tests. */
+  failures: string[];
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+/** What --json writes. */
+export interface MatrixSummary {
+  ci: boolean;
+  rows: Tally[];
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+const { values: opts, positionals: files } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: {
+    only: { type: "string" },
+    json: { type: "string" },
+    preload: { type: "string" },
+  },
+});
+const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "deno", "bun"] : [...ROWS]).map((r) => {
+  if (!(ROWS as readonly string[]).includes(r)) throw new RangeError(`--only: unknown row ${r} (${ROWS.join(", ")})`);
+  return r as Row;
+});
+const ci = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
+const reports = mkdtempSync(join(tmpdir(), "futex-matrix-"));
+
+/** A source path (tests/x.ts) as Node runs it: build/tests/x.js. */
+const built = (f: string): string => join("build", f.replace(/\.ts$/, ".js"));
+
+/** Run a runner, streaming its output; resolve with its exit code. */
+function run(cmd: string, args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let out = "";
-    const take = (stream: NodeJS.WriteStream) => (b: Buffer): void => {
-      out += b.toString();
-      stream.write(b);
-    };
-    child.stdout.on("data", take(process.stdout));
-    child.stderr.on("data", take(process.stderr));
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    delete env.FORCE_COLOR;
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out }));
+    child.on("close", resolve);
   });
 }
 
-// deno-lint-ignore no-control-regex
-const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "");
-
-function lastNumber(out: string, re: RegExp): number | undefined {
-  const all = [...stripAnsi(out).matchAll(re)];
-  return all.length ? Number(all[all.length - 1][1]) : undefined;
+interface RunnerResult {
+  code: number | null;
+  /** The runner's JUnit report, or why there is none. */
+  cases: JunitCase[] | string;
 }
 
-const args = process.argv.slice(2);
-const onlyIdx = args.indexOf("--only");
-const files = onlyIdx >= 0 ? args.filter((_, i) => i !== onlyIdx && i !== onlyIdx + 1) : args;
-// The packaging checks (JSR dry run, npm build, publint, attw, consumers) run with the full suite.
-const only: string[] = onlyIdx >= 0
-  ? args[onlyIdx + 1].split(",")
-  : files.length
-  ? ["node", "deno", "bun"]
-  : ["node", "deno", "bun", "package", "models"];
-
-async function nodeTest(name: string, targets: string[]): Promise<Tally> {
-  const t0 = performance.now();
-  const { code, out } = await run(process.execPath, ["--test", "--test-reporter=tap", ...targets]);
-  return {
-    runtime: name,
-    passed: lastNumber(out, /^# pass (\d+)$/gm) ?? 0,
-    failed: lastNumber(out, /^# fail (\d+)$/gm) ?? 0,
-    skipped: lastNumber(out, /^# skipped (\d+)$/gm) ?? 0,
-    exitCode: code,
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
-
-const runners: Record<string, () => Promise<Tally>> = {
-  node() {
-    return nodeTest("node", files.length ? files.map((f) => join("build", f.replace(/\.ts$/, ".js"))) : [join("build", "tests")]);
-  },
-  package() {
-    return nodeTest("package", [join("build", "scripts", "check_package.js")]);
-  },
-  models() {
-    return nodeTest("models", [join("build", "scripts", "model_check.js")]);
-  },
-  async deno() {
-    const t0 = performance.now();
-    const targets = files.length ? files : ["tests/"];
-    // Type-check once (workers would otherwise be re-checked at every spawn), then run unchecked.
-    const check = await run(bin("deno"), ["check", "mod.ts", "testing.ts", ...targets]);
-    if (check.code !== 0) {
-      return { runtime: "deno", passed: 0, failed: 1, skipped: 0, exitCode: check.code, seconds: 0, note: "deno check failed" };
+async function runner(row: Row, junit: string): Promise<RunnerResult> {
+  const preload = opts.preload;
+  const nodeTest = (targets: string[]) =>
+    run(process.execPath, [
+      ...(preload ? ["--import", pathToFileURL(join(root, built(preload))).href] : []),
+      "--test",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=junit",
+      `--test-reporter-destination=${junit}`,
+      ...targets,
+    ]);
+  let code: number | null;
+  switch (row) {
+    case "node":
+      code = await nodeTest(files.length ? files.map(built) : [join("build", "tests")]);
+      break;
+    case "package":
+      code = await nodeTest([built("tests/package/package.check.ts")]);
+      break;
+    case "models":
+      code = await nodeTest([built("tests/models/models.check.ts")]);
+      break;
+    case "deno": {
+      const targets = files.length ? files : ["tests/"];
+      // Type-check once (workers would otherwise be re-checked at every spawn), then run unchecked.
+      const check = await run(bin("deno"), ["check", "mod.ts", "testing.ts", ...targets]);
+      if (check !== 0) return { code: check, cases: "deno check failed" };
+      code = await run(bin("deno"), [
+        "test",
+        "-A",
+        "--no-check",
+        `--junit-path=${junit}`,
+        ...(preload ? ["--preload", preload] : []),
+        ...targets,
+      ]);
+      break;
     }
-    const { code, out } = await run(bin("deno"), ["test", "-A", "--no-check", ...targets]);
-    return {
-      runtime: "deno",
-      passed: lastNumber(out, /(\d+) passed/g) ?? 0,
-      failed: lastNumber(out, /(\d+) failed/g) ?? 0,
-      skipped: lastNumber(out, /(\d+) ignored/g) ?? 0,
-      exitCode: code,
-      seconds: (performance.now() - t0) / 1000,
-    };
-  },
-  async bun() {
-    const t0 = performance.now();
-    const targets = files.map((f) => `./${f}`);
-    const { code, out } = await run(bin("bun"), ["test", "--timeout", "300000", ...targets]);
-    return {
-      runtime: "bun",
-      passed: lastNumber(out, /^\s*(\d+) pass$/gm) ?? 0,
-      failed: lastNumber(out, /^\s*(\d+) fail$/gm) ?? 0,
-      skipped: lastNumber(out, /^\s*(\d+) skip$/gm) ?? 0,
-      exitCode: code,
-      seconds: (performance.now() - t0) / 1000,
-    };
-  },
-};
+    case "bun":
+      code = await run(bin("bun"), [
+        "test",
+        "--timeout",
+        "300000",
+        "--reporter=junit",
+        `--reporter-outfile=${junit}`,
+        ...(preload ? ["--preload", `./${preload}`] : []),
+        ...files.map((f) => `./${f}`),
+      ]);
+      break;
+  }
+  if (!existsSync(junit)) return { code, cases: "the runner wrote no JUnit report" };
+  return { code, cases: parseJunit(readFileSync(junit, "utf8")) };
+}
 
 const tallies: Tally[] = [];
-for (const name of only) {
-  const runner = runners[name];
-  if (!runner) throw new Error(`unknown runtime ${name}; use node, deno or bun`);
-  if ((name === "deno" || name === "bun") && !existsSync(bin(name))) {
-    tallies.push({
-      runtime: name,
-      passed: 0,
-      failed: 1,
-      skipped: 0,
-      exitCode: null,
-      seconds: 0,
-      note: `${bin(name)} missing: run npm install`,
-    });
+for (const row of only) {
+  const t0 = performance.now();
+  const t: Tally = { row, passed: 0, failed: 0, skipped: 0, status: "passed", exitCode: null, seconds: 0, failures: [] };
+  tallies.push(t);
+  if ((row === "deno" || row === "bun") && !existsSync(bin(row))) {
+    t.failed = 1;
+    t.status = "failed";
+    t.note = `${bin(row)} missing: run npm install`;
     continue;
   }
-  process.stdout.write(`\n=== ${name} ===\n`);
-  const t = await runner();
-  // A runtime that exits non-zero without reporting a failure still failed (crash, load error).
+  process.stdout.write(`\n=== ${row} ===\n`);
+  const r = await runner(row, join(reports, `${row}.xml`));
+  t.exitCode = r.code;
+  t.seconds = (performance.now() - t0) / 1000;
+  if (typeof r.cases === "string") {
+    t.note = r.cases;
+  } else {
+    for (const c of r.cases) {
+      if (c.status === "passed") t.passed++;
+      else if (c.status === "skipped") t.skipped++;
+      else {
+        t.failed++;
+        t.failures.push(c.file ? `${c.file}: ${c.name}` : c.name);
+      }
+    }
+    const reasons = [...new Set(r.cases.filter((c) => c.status === "skipped" && c.message).map((c) => c.message!))];
+    if (reasons.length) t.reason = reasons.join("; ");
+  }
+  // A runner that exits non-zero without reporting a failure still failed (crash, load error).
   if (t.exitCode !== 0 && t.failed === 0) {
     t.failed = 1;
-    t.note ??= `exited with ${t.exitCode} without a failing test count`;
+    t.note ??= `exited with ${t.exitCode} without a failing test`;
   }
   if (t.passed + t.failed === 0) {
-    t.failed = 1;
-    t.note ??= "ran no test";
+    if (t.skipped === 0) {
+      t.failed = 1;
+      t.note ??= "ran no test";
+    } else if (ci) {
+      t.failed = 1;
+      t.note = `every test skipped, but CI is set and every row is mandatory: ${t.reason ?? "no reason given"}`;
+    } else {
+      t.status = "skipped";
+    }
   }
-  tallies.push(t);
+  if (t.failed > 0) t.status = "failed";
 }
+rmSync(reports, { recursive: true, force: true });
 
 process.stdout.write("\n=== summary ===\n");
 for (const t of tallies) {
+  const why = t.status === "skipped" ? `skipped: ${t.reason ?? "no reason given"}` : t.note;
   process.stdout.write(
-    `${t.runtime.padEnd(7)} ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(3)} failed ` +
-      `${String(t.skipped).padStart(3)} skipped  ${t.seconds.toFixed(1)} s${t.note ? `  (${t.note})` : ""}\n`,
+    `${t.row.padEnd(7)} ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(3)} failed ` +
+      `${String(t.skipped).padStart(3)} skipped  ${t.seconds.toFixed(1)} s${why ? `  (${why})` : ""}\n`,
   );
 }
-const passed = tallies.reduce((s, t) => s + t.passed, 0);
-const failed = tallies.reduce((s, t) => s + t.failed, 0);
-process.stdout.write(`${passed} passed, ${failed} failed\n`);
-process.exitCode = failed > 0 ? 1 : 0;
+for (const t of tallies) for (const f of t.failures) process.stdout.write(`failed in ${t.row}: ${f}\n`);
+const skippedRows = tallies.filter((t) => t.status === "skipped");
+if (skippedRows.length) {
+  process.stdout.write(
+    `skipped rows: ${skippedRows.map((t) => t.row).join(", ")} (not run here; set CI=true to make every row mandatory)\n`,
+  );
+}
+const summary: MatrixSummary = {
+  ci,
+  rows: tallies,
+  passed: tallies.reduce((s, t) => s + t.passed, 0),
+  failed: tallies.reduce((s, t) => s + t.failed, 0),
+  skipped: tallies.reduce((s, t) => s + t.skipped, 0),
+};
+if (opts.json) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
+process.stdout.write(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped\n`);
+process.exitCode = summary.failed > 0 ? 1 : 0;

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
-import { loadNative, nativeSkip } from "./support/native.ts";
+import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;

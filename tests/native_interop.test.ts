@@ -16,9 +16,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent } from "../mod.ts";
-import { loadNative, nativeSkip } from "./support/native.ts";
-import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "./support/native_layout.ts";
-import { compilePeer, okFields, repoRoot as root } from "./support/peer.ts";
+import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "../scripts/lib/native_layout.ts";
+import { compilePeer, okFields, repoRoot as root } from "../scripts/lib/peer.ts";
 import { rounds, runCommand, runtime } from "./support/runtime.ts";
 
 const peerTs = join(root, "tests/native/peer.ts");

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { BYTES, eventOffset } from "./support/event_layout.ts";
 import { L, LOCK_BYTES } from "./support/lock_layout.ts";
-import { loadNative, nativeSkip } from "./support/native.ts";
+import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { rounds, runWorkers, seedBase, type WorkerReport } from "./support/runtime.ts";
 
 const skip = nativeSkip;

@@ -195,7 +195,7 @@ static double now_ns(void) {
   return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-/* Layout of the lockcnt stress, from BASE (words): see tests/support/native_layout.ts */
+/* Layout of the lockcnt stress, from BASE (words): see scripts/lib/native_layout.ts */
 enum { S_WORD = 0, S_INSECT = 1, S_PLAIN = 2, S_ATOMIC = 3, S_VALID = 4, S_FREES = 5, S_PROGRESS = 6 };
 
 static uint64_t rng;

@@ -14,8 +14,8 @@
 import process from "node:process";
 import { LockCnt, ManualResetEvent } from "../../mod.ts";
 import { seededRandom } from "../../testing.ts";
-import { loadNative } from "../support/native.ts";
-import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES } from "../support/native_layout.ts";
+import { loadNative } from "../../scripts/lib/native.ts";
+import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES } from "../../scripts/lib/native_layout.ts";
 
 const [cmd, name, roundsArg, seedArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);

@@ -1,17 +1,16 @@
 /**
- * Test support that differs by runtime, in one place: which runtime runs us, where sibling
- * scripts are (.ts under Deno/Bun, compiled .js under Node), spawning workers with a watchdog,
- * and spawning a child process of the same runtime.
+ * Test support that differs by runtime: where sibling test scripts are (.ts under Deno/Bun,
+ * compiled .js under Node), stress sizes and seeds, spawning workers with a watchdog, and
+ * spawning a child process of the same runtime. The runtime-neutral part (which runtime, child
+ * processes) lives in scripts/lib/runtime.ts, shared with the benchmarks, and is re-exported here.
  */
 
-import { spawn } from "node:child_process";
+import { channel } from "node:diagnostics_channel";
 import process from "node:process";
 import { Worker } from "node:worker_threads";
+import { type ChildResult, childCommand, runCommand } from "../../scripts/lib/runtime.ts";
 
-const g = globalThis as Record<string, unknown>;
-
-/** "node", "deno" or "bun". */
-export const runtime: "node" | "deno" | "bun" = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+export { type ChildResult, childCommand, runCommand, runtime } from "../../scripts/lib/runtime.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
@@ -37,6 +36,13 @@ export interface WorkerReport {
   error?: string;
   [key: string]: unknown;
 }
+
+/**
+ * The diagnostics channel on which runWorkers publishes `{ workers, rounds }` after every run
+ * whose workers all reported success (scripts/lib/worker_rounds.ts subscribes for the soak).
+ */
+export const WORKER_ROUNDS_CHANNEL = "futex-sync:worker-rounds";
+const workerRounds = channel(WORKER_ROUNDS_CHANNEL);
 
 /**
  * Start one worker per entry of `datas` on `script`, wait for each to post its report, and fail
@@ -82,8 +88,11 @@ export async function runWorkers(
   });
   try {
     const done = await Promise.race([Promise.all(reports), watchdog]);
-    // For the soak: worker rounds completed, each ending in the scenario's invariant checks.
-    console.log(`soak: rounds=${datas.reduce((s, d) => s + (Number(d.rounds) || 0), 0)} workers=${datas.length}`);
+    // Worker rounds completed, each ending in the scenario's invariant checks: published for a
+    // subscriber (the soak's), silent otherwise.
+    if (workerRounds.hasSubscribers) {
+      workerRounds.publish({ workers: datas.length, rounds: datas.reduce((s, d) => s + (Number(d.rounds) || 0), 0) });
+    }
     return done;
   } finally {
     clearTimeout(timer);
@@ -91,21 +100,6 @@ export async function runWorkers(
     for (const r of reports) r.catch(() => {}); // the exit after a report is expected
     await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-/** Result of a child process run. */
-export interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  ms: number;
-}
-
-/** The command line that runs a program file in this runtime. */
-export function childCommand(file: string, args: string[] = []): string[] {
-  if (runtime === "deno") return [process.execPath, "run", "-A", file, ...args];
-  return [process.execPath, file, ...args];
 }
 
 /** Run `script` (a tests/ path without extension) in a fresh process of this runtime. */
@@ -116,35 +110,4 @@ export function runChild(script: string, args: string[], timeoutMs: number): Pro
 /** Run a program file in a fresh process of this runtime; kill it after `timeoutMs`. */
 export function runChildFile(file: string, timeoutMs: number, args: string[] = []): Promise<ChildResult> {
   return runCommand(childCommand(file, args), timeoutMs);
-}
-
-/**
- * Run any command (argv[0] and its arguments) without a shell; collect its output; kill it after
- * `timeoutMs`. Colour is off (NO_COLOR; FORCE_COLOR removed) and `env` adds variables.
- */
-export function runCommand(argv: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<ChildResult> {
-  const [cmd, ...rest] = argv;
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...env };
-    delete childEnv.FORCE_COLOR; // Deno colours output whenever FORCE_COLOR is set, even to "0"
-    const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout.on("data", (b: Uint8Array) => (stdout += new TextDecoder().decode(b)));
-    child.stderr.on("data", (b: Uint8Array) => (stderr += new TextDecoder().decode(b)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut, ms: performance.now() - t0 });
-    });
-  });
 }

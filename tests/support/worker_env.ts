@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { atomicsFutex, type Futex } from "../../mod.ts";
 import { chaosFutex } from "../../testing.ts";
-import { loadNative } from "./native.ts";
+import { loadNative } from "../../scripts/lib/native.ts";
 
 /** workerData of a scenario worker. */
 export interface RoleData {

@@ -1,7 +1,10 @@
 /**
- * Benchmark results → what people read: the Markdown tables, the DESIGN §6 target verdicts and
- * an SVG chart. Pure functions over the JSON that scripts/bench.ts writes per runtime.
+ * Benchmark results → what people read: the Markdown tables, the verdicts against the
+ * performance targets (docs/benchmarks.md) and an SVG chart. Pure functions over the JSON that
+ * scripts/bench/suite.ts writes per runtime.
  */
+
+import { median } from "../lib/stats.ts";
 
 /** One measured variant in one runtime. */
 export interface BenchRow {
@@ -31,7 +34,7 @@ export interface RuntimeResult {
   notes: string[];
 }
 
-/** One DESIGN §6 target in one runtime. */
+/** One performance target in one runtime. */
 export interface Verdict {
   target: string;
   runtime: string;
@@ -43,12 +46,6 @@ export interface Verdict {
   bound: number;
   met: boolean;
 }
-
-/** Median of a list of samples. */
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Median of per-repetition ratios a/b (the rows were measured interleaved in one section). */
 export function ratioOf(a: BenchRow, b: BenchRow): number {
@@ -118,7 +115,7 @@ export function combinedTable(results: RuntimeResult[]): string {
   return lines.join("\n");
 }
 
-/** Evaluate every DESIGN §6 target that these results can speak to. */
+/** Evaluate every performance target that these results can speak to. */
 export function verdicts(results: RuntimeResult[]): Verdict[] {
   const out: Verdict[] = [];
   for (const r of results) {
@@ -163,7 +160,7 @@ export function verdictTable(vs: Verdict[]): string {
   const keys: Array<[string, string]> = [];
   for (const v of vs) if (!keys.some(([t, m]) => t === v.target && m === v.measure)) keys.push([v.target, v.measure]);
   const lines = [
-    `| DESIGN §6 target | measured | ${runtimes.join(" | ")} |`,
+    `| performance target | measured | ${runtimes.join(" | ")} |`,
     `|---|---|${runtimes.map(() => ":---:").join("|")}|`,
   ];
   for (const [target, measure] of keys) {
@@ -244,7 +241,7 @@ export function chartSvg(results: RuntimeResult[], vs: Verdict[], caption: strin
     good: v.met,
   }));
   const a = panel("Hand-off latency, ns (log scale; lower is better)", latency, 40, width, true, " ns");
-  const b = panel("DESIGN §6 ratios (red tick = target bound; red outline = missed)", ratios, 40 + a.height, width, true, "×");
+  const b = panel("Ratios to the performance targets (red tick = target bound; red outline = missed)", ratios, 40 + a.height, width, true, "×");
   const height = 40 + a.height + b.height + 20;
   const legend = Object.entries(COLORS).map(([k, c], i) =>
     `<rect x="${10 + i * 120}" y="${height - 18}" width="10" height="10" fill="${c}"/><text x="${24 + i * 120}" y="${height - 9}" font-size="11">${k}</text>`

@@ -1,7 +1,8 @@
 /**
- * Byte layout of the shared region used by the cross-process tests, shared by the JS peer
- * (tests/native/peer.ts) and the tests; the C peer (tests/native/peer.c) takes the same offsets
- * on its command line, and its LockCnt block follows the same word order from LC_BASE.
+ * Byte layout of the shared region of the cross-process tests and benchmarks, shared by the JS
+ * peer (tests/native/peer.ts), the tests and the benchmarks; the C peer (tests/native/peer.c)
+ * takes the same offsets on its command line, and its LockCnt block follows the same word order
+ * from LC_BASE.
  */
 
 /** Bytes mapped by every process. */

@@ -1,5 +1,5 @@
 /**
- * Worker half of the benchmarks (scripts/bench.ts). One job per worker, named by `kind`:
+ * Worker half of the benchmarks (scripts/bench/suite.ts). One job per worker, named by `kind`:
  *
  *   pingpong   one side of a hand-off through two words: hand-written Atomics.wait/notify
  *              ("raw"), pure busy-wait ("busy"), QEMU events on the Atomics futex ("event"),
@@ -15,10 +15,10 @@
  * Every wait is bounded: a stall throws instead of hanging the run.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
-import { countingFutex } from "../testing.ts";
-import { loadNative } from "../tests/support/native.ts";
-import { type BenchJob, COUNTER, EV_A, EV_B, GO, LOCK, READY, SEM_ITEMS, SEM_SLOTS, STOP, W_A, W_B } from "./bench_layout.ts";
+import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
+import { countingFutex } from "../../testing.ts";
+import { loadNative } from "../lib/native.ts";
+import { type BenchJob, COUNTER, EV_A, EV_B, GO, LOCK, READY, SEM_ITEMS, SEM_SLOTS, STOP, W_A, W_B } from "./layout.ts";
 
 const LIMIT_MS = 20_000;
 

@@ -1,23 +1,31 @@
 /**
- * `npm start`: two workers hand a turn back and forth through ManualResetEvents, and the same
+ * `npm run demo`: two workers hand a turn back and forth through ManualResetEvents, and the same
  * hand-off through a hand-written Atomics.wait/notify loop, in the same run. Prints the time per
  * hand-off of each (median of interleaved repetitions) and the ratio to the raw loop.
  *
- * Usage: node build/scripts/demo.js [--rounds N] [--reps N]   (also runs under deno/bun from scripts/demo.ts)
+ * Usage: node build/scripts/bench/demo.js [--rounds N] [--reps N]
+ *        (also runs as deno run -A scripts/bench/demo.ts, bun scripts/bench/demo.ts)
  */
 import process from "node:process";
+import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { DEFAULT_SPINS, hasAtomicsPause, ManualResetEvent } from "../mod.ts";
+import { DEFAULT_SPINS, hasAtomicsPause, ManualResetEvent } from "../../mod.ts";
+import { median } from "../lib/stats.ts";
 
 const g = globalThis as Record<string, unknown>;
 const runtimeName = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+const { values: opts } = parseArgs({
+  args: process.argv.slice(2),
+  options: { rounds: { type: "string", default: "20000" }, reps: { type: "string", default: "3" } },
+});
+const count = (name: "rounds" | "reps"): number => {
+  const v = Number(opts[name]);
+  if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`--${name} must be a whole number > 0 (got ${opts[name]})`);
+  return v;
 };
-const rounds = arg("rounds", 20_000);
-const reps = arg("reps", 3);
+const rounds = count("rounds");
+const reps = count("reps");
 
 interface Mode {
   label: string;
@@ -49,8 +57,6 @@ function once(m: Mode): Promise<number> {
     return (pingMs * 1e6) / (rounds * 2); // ns per hand-off (a round trip is two)
   });
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(
   `@futex/sync demo — ${runtimeName} ${process.version}, Atomics.pause ${hasAtomicsPause ? "yes" : "no"}; ` +

@@ -3,7 +3,7 @@
  * (QEMU's S2 protocol) or through a hand-written Atomics.wait/notify loop (the baseline).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { ManualResetEvent } from "../mod.ts";
+import { ManualResetEvent } from "../../mod.ts";
 
 interface Job {
   side: "ping" | "pong";

@@ -1,6 +1,6 @@
 /**
- * Test support for native futexes: whether this run can use them (and why not), and the entry
- * point of this runtime (`adapters/native/deno_ffi.ts` or `bun_ffi.ts`, same API).
+ * Native futexes for tests and benchmarks: whether this run can use them (and why not), and the
+ * entry point of this runtime (`adapters/native/deno_ffi.ts` or `bun_ffi.ts`, same API).
  */
 
 import process from "node:process";

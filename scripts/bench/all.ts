@@ -1,15 +1,15 @@
 /**
  * `npm start`: the benchmark suite end to end. Compiles the C peer (tests/native/peer.c) once,
- * runs scripts/bench.ts in Node, Deno and Bun one after another (progress streamed), then the
+ * runs scripts/bench/suite.ts in Node, Deno and Bun one after another (progress streamed), then the
  * cross-process event ping-pong between C, Deno and Bun processes over one shared-memory region,
  * and writes
  *
  *   bench-results/results.json   every sample, for machines
- *   bench-results/results.md     the tables and the DESIGN §6 verdicts (also printed)
+ *   bench-results/results.md     the tables and the performance-target verdicts (also printed)
  *   bench-results/chart.svg      latency and ratio per runtime
  *
  * Usage: npm start [-- --quick] [-- --only node,deno,bun,cross] [-- --spin N]
- * (after `tsc -p .`: node build/scripts/bench_all.js …). Exits non-zero only if a benchmark
+ * (after `tsc -p .`: node build/scripts/bench/all.js …). Exits non-zero only if a benchmark
  * fails to run; missed targets are reported, not errors.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -17,17 +17,25 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { compilePeer, okFields, repoRoot } from "../tests/support/peer.ts";
-import { runCommand } from "../tests/support/runtime.ts";
-import { DATA, PING, PONG, REGION_BYTES } from "../tests/support/native_layout.ts";
-import { type BenchRow, chartSvg, combinedTable, median, type RuntimeResult, verdicts, verdictTable } from "./bench_report.ts";
+import { parseArgs } from "node:util";
+import { compilePeer, okFields, repoRoot } from "../lib/peer.ts";
+import { runCommand } from "../lib/runtime.ts";
+import { DATA, PING, PONG, REGION_BYTES } from "../lib/native_layout.ts";
+import { median } from "../lib/stats.ts";
+import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./report.ts";
 
-const argv = process.argv.slice(2);
-const quick = argv.includes("--quick");
-const onlyIdx = argv.indexOf("--only");
-const only = onlyIdx >= 0 ? argv[onlyIdx + 1].split(",") : ["node", "deno", "bun", "cross"];
-const spinIdx = argv.indexOf("--spin");
-const passOn = [...(quick ? ["--quick"] : []), ...(spinIdx >= 0 ? ["--spin", argv[spinIdx + 1]] : [])];
+const { values: opts } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string", default: "node,deno,bun,cross" },
+    spin: { type: "string" },
+  },
+});
+const quick = opts.quick!;
+const only = opts.only!.split(",");
+for (const o of only) if (!["node", "deno", "bun", "cross"].includes(o)) throw new RangeError(`--only: unknown section ${o} (node, deno, bun, cross)`);
+const passOn = [...(quick ? ["--quick"] : []), ...(opts.spin !== undefined ? ["--spin", opts.spin] : [])];
 const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
 const outDir = join(repoRoot, "bench-results");
 const t0 = performance.now();
@@ -52,7 +60,7 @@ const peer = typeof built === "string" ? built : undefined;
 const driverNotes: string[] = [];
 if (!peer) driverNotes.push(`C baselines and the cross-process section skipped: ${(built as { skip: string }).skip}`);
 
-/** One runtime's run of scripts/bench.ts (sections split across calls are merged). */
+/** One runtime's run of scripts/bench/suite.ts (sections split across calls are merged). */
 async function runBench(name: string, calls: Array<{ cmd: string; args: string[] }>): Promise<RuntimeResult> {
   let merged: RuntimeResult | undefined;
   for (const [k, c] of calls.entries()) {
@@ -73,7 +81,7 @@ async function runBench(name: string, calls: Array<{ cmd: string; args: string[]
 
 const results: RuntimeResult[] = [];
 if (only.includes("node")) {
-  const script = join(repoRoot, "build", "scripts", "bench.js");
+  const script = join(repoRoot, "build", "scripts", "bench", "suite.js");
   // The lock section runs under --harmony-struct for V8's Atomics.Mutex peer; the rest without it.
   results.push(await runBench("node", [
     { cmd: process.execPath, args: [script, "--only", "fast,pingpong,oversub,sem,native,memory"] },
@@ -84,10 +92,10 @@ if (only.includes("node")) {
   results[0].rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
 }
 if (only.includes("deno")) {
-  results.push(await runBench("deno", [{ cmd: bin("deno"), args: ["run", "-A", join(repoRoot, "scripts", "bench.ts")] }]));
+  results.push(await runBench("deno", [{ cmd: bin("deno"), args: ["run", "-A", join(repoRoot, "scripts", "bench", "suite.ts")] }]));
 }
 if (only.includes("bun")) {
-  results.push(await runBench("bun", [{ cmd: bin("bun"), args: [join(repoRoot, "scripts", "bench.ts")] }]));
+  results.push(await runBench("bun", [{ cmd: bin("bun"), args: [join(repoRoot, "scripts", "bench", "suite.ts")] }]));
 }
 
 // ---------------------------------------------------------------- cross-process

@@ -2,11 +2,12 @@
  * Model checks (a node:test file; the "models" row of `npm test`): every Promela model in
  * tests/models/ is checked exhaustively with spin for every interleaving of its 3 threads, with
  * 0 and 1 spurious wakes; each must report 0 errors. Then every mutant (a model variant built
- * from one of QEMU's pitfalls, research/qemu.md §6) must be rejected, and its counterexample
- * length is printed. Needs `spin` and a C compiler (.ci/run installs spin); without them the
- * checks are skipped with the reason printed.
+ * from a pitfall QEMU's code guards against, util/qemu-thread-posix.c and util/lockcnt.c) must be
+ * rejected, and its counterexample length is printed. Needs `spin` and a C compiler (.ci/run
+ * installs spin); without them the checks are skipped with the reason printed (and the test
+ * matrix fails the row when CI is set).
  *
- * Usage (after `tsc -p .`): node --test build/scripts/model_check.js
+ * Usage (after `tsc -p .`): node --test build/tests/models/models.check.js
  */
 
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const models = join(root, "tests", "models");
 
 interface Check {

@@ -15,22 +15,24 @@
  *              ping-pong (peer.c) run in the same invocation
  *   memory     bytes of shared memory per primitive
  *
- * Usage: node build/scripts/bench.js | deno run -A scripts/bench.ts | bun scripts/bench.ts
- *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…]
- * Without --json it prints this runtime's table. Progress goes to stderr. scripts/bench_all.ts
+ * Usage: node build/scripts/bench/suite.js | deno run -A scripts/bench/suite.ts | bun scripts/bench/suite.ts
+ *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…] [--spin N]
+ * Without --json it prints this runtime's table. Progress goes to stderr. scripts/bench/all.ts
  * (`npm start`) runs it in all three runtimes and adds the cross-process section.
  */
 import process from "node:process";
 import { rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
-import { countingFutex } from "../testing.ts";
-import { compilePeer, okFields } from "../tests/support/peer.ts";
-import { runCommand, runtime } from "../tests/support/runtime.ts";
-import { type BenchJob, BLOCK_BYTES, COUNTER, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./bench_layout.ts";
-import { type BenchRow, median, type RuntimeResult, runtimeTable } from "./bench_report.ts";
+import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
+import { countingFutex } from "../../testing.ts";
+import { compilePeer, okFields } from "../lib/peer.ts";
+import { runCommand, runtime } from "../lib/runtime.ts";
+import { type BenchJob, BLOCK_BYTES, COUNTER, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./layout.ts";
+import { median } from "../lib/stats.ts";
+import { type BenchRow, type RuntimeResult, runtimeTable } from "./report.ts";
 
 const g = globalThis as Record<string, unknown>;
 const version = runtime === "deno"
@@ -39,16 +41,21 @@ const version = runtime === "deno"
   ? (g.Bun as { version: string }).version
   : process.versions.node;
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const quick = argv.includes("--quick");
+const { values: opts } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "string" },
+    peer: { type: "string" },
+    only: { type: "string" },
+    spin: { type: "string" },
+  },
+});
+const quick = opts.quick!;
 /** --spin N: the spin count of the "default spin" variants (to tune the policy); else DEFAULT_SPINS. */
-const spinArg = flag("spin");
-const spin: number | undefined = spinArg === undefined ? undefined : Number(spinArg);
-const only = flag("only")?.split(",");
+const spin: number | undefined = opts.spin === undefined ? undefined : Number(opts.spin);
+if (spin !== undefined && !(Number.isInteger(spin) && spin >= 0)) throw new RangeError(`--spin must be a whole number ≥ 0 (got ${opts.spin})`);
+const only = opts.only?.split(",");
 const wants = (section: string): boolean => !only || only.includes(section);
 
 /** Sizes: quick keeps the three runtimes together near a minute; full is the README run. */
@@ -58,7 +65,7 @@ const size = quick
 
 const rows: BenchRow[] = [];
 const notes: string[] = [];
-let peer: string | undefined = flag("peer");
+let peer: string | undefined = opts.peer;
 /** A peer this run compiled itself (removed at the end); one passed with --peer is the caller's. */
 let ownPeer: string | undefined;
 if (peer === undefined && (wants("lock") || wants("native"))) {
@@ -113,7 +120,7 @@ async function interleaved(section: string, variants: Variant[], reps = size.rep
 
 // ---------------------------------------------------------------- workers
 
-const workerUrl = new URL(`./bench_worker${ext}`, import.meta.url);
+const workerUrl = new URL(`./worker${ext}`, import.meta.url);
 
 interface WorkerReport {
   ok: boolean;
@@ -360,7 +367,7 @@ async function main(): Promise<void> {
   if (wants("lock")) {
     const hasV8 = typeof (Atomics as unknown as { Mutex?: unknown }).Mutex === "function" && runtime === "node";
     if (!hasV8) notes.push(runtime === "node"
-      ? "V8 Atomics.Mutex row needs node --harmony-struct (bench_all passes it)"
+      ? "V8 Atomics.Mutex row needs node --harmony-struct (scripts/bench/all.ts passes it)"
       : runtime === "deno"
       ? "no V8 Atomics.Mutex row: Deno has it but cannot send it to a worker"
       : "no V8 Atomics.Mutex row: Bun (JavaScriptCore) has no Atomics.Mutex");
@@ -449,7 +456,7 @@ async function main(): Promise<void> {
     rows,
     notes,
   };
-  const out = flag("json");
+  const out = opts.json;
   if (out) writeFileSync(out, JSON.stringify(result, null, 2));
   else console.log(runtimeTable(result));
   if (ownPeer) rmSync(dirname(ownPeer), { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /**
  * The C peer (tests/native/peer.c): compile it with the system C compiler and read its
- * "ok key=value …" lines. Used by the interop tests and by the benchmarks (scripts/bench*.ts),
- * from the sources or from build/.
+ * "ok key=value …" lines. Used by the interop tests and by the benchmarks (scripts/bench/), from
+ * the sources or from build/.
  */
 
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * The repository root: the nearest directory above this file holding tests/native/peer.c (from
- * the sources or from build/), else two levels up (a copy of the tests without the C sources).
+ * the sources or from build/), else two levels up (a copy of the tests and scripts/lib without
+ * the C sources).
  */
 export const repoRoot: string = (() => {
   for (let dir = here; ; dir = dirname(dir)) {

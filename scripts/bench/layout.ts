@@ -1,9 +1,9 @@
 /**
- * Shared-memory layout and job shape of the benchmarks (scripts/bench.ts and its workers).
+ * Shared-memory layout and job shape of the benchmarks (scripts/bench/suite.ts and its workers).
  * Words 0–2 of the SharedArrayBuffer are the start line; each job group gets a block after it.
  */
 
-/** workerData of a benchmark worker (scripts/bench_worker.ts). */
+/** workerData of a benchmark worker (scripts/bench/worker.ts). */
 export interface BenchJob {
   kind: "pingpong" | "lock" | "sem";
   mode: string;

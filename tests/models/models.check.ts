@@ -1,6 +1,6 @@
 /**
  * Model checks (a node:test file; the "models" row of `npm test`): every Promela model in
- * tests/models/ is checked exhaustively with spin for every interleaving of its 3 threads, with
+ * tests/models/ is checked exhaustively with spin for every interleaving of its processes, with
  * 0 and 1 spurious wakes; each must report 0 errors. Then every mutant (a model variant built
  * from a pitfall QEMU's code guards against, util/qemu-thread-posix.c and util/lockcnt.c) must be
  * rejected, and its counterexample length is printed. Needs `spin` and a C compiler (.ci/run
@@ -46,7 +46,14 @@ const mutants: { name: string; checks: Check[] }[] = [
   { name: "mutex: woken locker takes the lock as 1, not 2", checks: [{ model: "mutex", defines: ["WOKEN_TAKES_1", "SPUR=0"] }] },
   { name: "semaphore: acquire never marks waiters", checks: [{ model: "semaphore", defines: ["NO_MARK", "SPUR=0"] }] },
   { name: "semaphore: no surplus wake", checks: [{ model: "semaphore", defines: ["NO_SURPLUS", "SPUR=0"] }] },
-  { name: "semaphore: timed-out acquirer passes no baton", checks: [{ model: "semaphore", defines: ["NO_BATON", "SPUR=0"] }] },
+  { name: "semaphore: a give-up (timeout, abort) passes no baton", checks: [{ model: "semaphore", defines: ["NO_BATON", "SPUR=0"] }] },
+  { name: "semaphore: a woken acquirer takes its permit without re-marking WAITERS (the planted acquireAsync case)", checks: [{ model: "semaphore", defines: ["NO_REMARK", "SPUR=0"] }] },
+  { name: "mutex: a give-up (abort after a wake) passes no baton", checks: [{ model: "mutex", defines: ["NO_BATON", "SPUR=0"] }] },
+  // The same-thread case: a blocking wait beside this thread's pending async wait on the same word.
+  { name: "rules: mutex blocking wait beside a pending async wait is not refused (the async waiter's thread is blocked)", checks: [{ model: "mutex", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
+  { name: "rules: semaphore blocking wait beside a pending async wait is not refused", checks: [{ model: "semaphore", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
+  { name: "atomics: an orphan that took a wake does not pass it on", checks: [{ model: "mutex", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }, { model: "semaphore", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }] },
+  { name: "atomics: a blocking wait beside this thread's orphan does not sleep in slices", checks: [{ model: "semaphore", defines: ["ORPHAN_NO_SLICE", "SPUR=0"] }] },
 ];
 
 function have(cmd: string): boolean {

@@ -1,8 +1,8 @@
 /**
  * Async waits: timeouts, AbortSignal, set from a worker, and the process keep-alive. The
- * keep-alive cases of research/ecosystem.md §3.1 run in child processes of the same runtime:
- * first with the raw Atomics.waitAsync (showing each runtime's failure as the research
- * recorded it), then through the library (fixed everywhere), which also must not hold the
+ * keep-alive cases of docs/design.md (Keep-alive) run in child processes of the same runtime:
+ * first with the raw Atomics.waitAsync (showing each runtime's failure as docs/design.md
+ * records it), then through the library (fixed everywhere), which also must not hold the
  * process after the wait settles (a leaked hold would hang the child into its kill timeout).
  */
 
@@ -70,7 +70,7 @@ test("waitAsync on the main thread is woken by a worker's set", { timeout: 60_00
   assert.equal(keepAliveCount(), 0);
 });
 
-// What research/ecosystem.md §3.1 recorded for the raw Atomics.waitAsync with these pinned runtimes.
+// What docs/design.md (Keep-alive) records for the raw Atomics.waitAsync with these pinned runtimes.
 const rawSettles: Record<string, Record<string, boolean>> = {
   "raw-lone": { node: false, deno: false, bun: false },
   "raw-unref-worker": { node: false, deno: true, bun: true },

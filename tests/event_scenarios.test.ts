@@ -1,5 +1,5 @@
 /**
- * QEMU-derived event scenarios S1–S7 (research/qemu.md §5.5) with real workers, under the plain
+ * QEMU-derived event scenarios S1–S7 (docs/testing.md) with real workers, under the plain
  * Atomics futex (default spin policy) and under the chaos futex (spurious wakes, delays; half
  * the workers never spin). Sizes are scaled for a 2-core machine running three runtimes; set
  * FUTEX_TEST_SCALE to run more rounds. Every wait is bounded and a watchdog ends each scenario.

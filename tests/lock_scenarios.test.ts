@@ -1,5 +1,5 @@
 /**
- * Multi-worker scenarios for the locks (research/qemu.md §5.5): S9 MCS lock on the raw Futex
+ * Multi-worker scenarios for the locks (docs/testing.md): S9 MCS lock on the raw Futex
  * contract, mutex counter stress, S10 LockCnt random-op stress, S11 LockCnt blocking semantics,
  * S13 semaphore producers/consumers. Plain futex (default spin) and chaos futex (spurious wakes,
  * delays, half the workers never spin). Sizes fit a 2-core machine; FUTEX_TEST_SCALE scales them.

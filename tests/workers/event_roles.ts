@@ -1,5 +1,5 @@
 /**
- * Worker side of the event scenarios S1–S7 (research/qemu.md §5.5). Each worker plays one role,
+ * Worker side of the event scenarios S1–S7 (docs/testing.md). Each worker plays one role,
  * attaches to the events by handle, uses the plain or the chaos futex, and posts
  * { ok, ...stats } or { ok: false, error }. Every wait has a finite limit.
  */

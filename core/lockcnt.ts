@@ -186,12 +186,17 @@ export interface LockCntOptions extends Placement, CommonOptions {}
  * ```ts
  * import { LockCnt } from "@futex/sync";
  * const lc = new LockCnt();                 // post lc.handle; LockCnt.from(handle) in workers
+ * const shared = { items: [1, 2, 3] as number[] | null };
  * // visit without locking:
- * lc.inc(); try { read(shared); } finally { lc.dec(); }
+ * lc.inc();
+ * try { shared.items?.length; } finally { lc.dec(); }
  * // free when idle:
- * lc.lock(); try { if (lc.count === 0) free(shared); } finally { lc.unlock(); }
- * // free right after the last visit:
- * lc.inc(); read(shared); if (lc.decAndLock()) { free(shared); lc.unlock(); }
+ * lc.lock();
+ * try { if (lc.count === 0) shared.items = null; } finally { lc.unlock(); }
+ * // free right after the last visit, without blocking the thread:
+ * if (await lc.incAsync({ timeout: 1000 })) {
+ *   if (await lc.decAndLockAsync()) { shared.items = null; lc.unlock(); }
+ * }
  * ```
  */
 export class LockCnt {

@@ -143,9 +143,12 @@ export class MutexGuard implements Disposable {
  * ```ts
  * import { Mutex } from "@futex/sync";
  * const m = new Mutex();                       // post m.handle to workers; Mutex.from(handle) there
- * m.withLock(() => { counter[0]++; });         // sync
- * await m.withLockAsync(async () => { await save(); });
- * if (await m.lockAsync({ timeout: 50 })) { try { work(); } finally { m.unlock(); } }
+ * const counter = new Int32Array(new SharedArrayBuffer(4));
+ * m.withLock(() => { counter[0]++; });         // blocking acquire
+ * await m.withLockAsync(async () => { counter[0]++; });
+ * if (await m.lockAsync({ timeout: 50 })) {
+ *   try { counter[0]++; } finally { m.unlock(); }
+ * }
  * ```
  */
 export class Mutex {

@@ -119,9 +119,9 @@ export interface SemaphoreHandle extends WordHandle {
  * import { Semaphore } from "@futex/sync";
  * const slots = new Semaphore(3);          // 3 permits; post slots.handle, Semaphore.from(handle) in workers
  * if (slots.acquire(1000)) {
- *   try { work(); } finally { slots.release(); }
+ *   try { console.log("one of 3 slots in use"); } finally { slots.release(); }
  * }
- * await slots.acquireAsync({ signal: AbortSignal.timeout(5000) });
+ * if (await slots.acquireAsync({ signal: AbortSignal.timeout(5000) })) slots.release();
  * ```
  */
 export class Semaphore {

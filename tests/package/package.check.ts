@@ -90,6 +90,18 @@ interface PackageJson {
 }
 const emitted = (): PackageJson => JSON.parse(readFileSync(join(outDir, "package.json"), "utf8")) as PackageJson;
 
+test("JSR: every JSDoc example type-checks (deno check --doc over every published source file)", () => {
+  const sources = ["mod.ts", "testing.ts"];
+  for (const dir of ["core", "adapters", join("adapters", "native")]) {
+    for (const f of readdirSync(join(root, dir))) if (f.endsWith(".ts")) sources.push(join(dir, f));
+  }
+  const out = ok(run(bin("deno"), ["check", "--doc", ...sources]), "deno check --doc");
+  assert.doesNotMatch(out, /error/i);
+  // Each example is checked as its own module named file#lines.ts; the library has dozens.
+  const examples = out.match(/\.ts#\d+-\d+\.ts/g) ?? [];
+  assert.ok(examples.length >= 20, `only ${examples.length} examples were checked`);
+});
+
 test("npm: the package.json maps every deno.json export to emitted .js and .d.ts, and exports ./package.json", () => {
   const deno = readDenoJson();
   const pkg = emitted();

@@ -144,7 +144,8 @@ export function buildNpm(): Record<string, unknown> {
     repository: { type: "git", url: `git+${REPOSITORY}.git` },
     homepage: `${REPOSITORY}#readme`,
     bugs: { url: `${REPOSITORY}/issues` },
-    // ESM only (no "require" condition): Node loads it with import; require() of it is not supported.
+    // ESM only (no "require" condition): import it; Node ≥ 22.12 can also require() it (require(esm)),
+    // which every consumer row of the package check does.
     type: "module",
     exports: exportsMap,
     main: main.default,

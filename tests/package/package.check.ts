@@ -96,7 +96,7 @@ test("JSR: every JSDoc example type-checks (deno check --doc over every publishe
     for (const f of readdirSync(join(root, dir))) if (f.endsWith(".ts")) sources.push(join(dir, f));
   }
   const out = ok(run(bin("deno"), ["check", "--doc", ...sources]), "deno check --doc");
-  assert.doesNotMatch(out, /error/i);
+  assert.doesNotMatch(out, /TS\d{4}|error:/); // a type error, should deno exit 0 anyway
   // Each example is checked as its own module named file#lines.ts; the library has dozens.
   const examples = out.match(/\.ts#\d+-\d+\.ts/g) ?? [];
   assert.ok(examples.length >= 20, `only ${examples.length} examples were checked`);

@@ -346,10 +346,7 @@ export class LockCnt {
    * non-zero again until unlock). Otherwise return false.
    */
   decAndLock(): boolean {
-    this.#checkLastVisit(`${KIND}.decAndLock`);
-    const ok = this.#blocking(DEC_AND_LOCK, undefined);
-    if (ok) this.#record.holder = this;
-    return ok;
+    return this.#decLock(DEC_AND_LOCK);
   }
 
   /**
@@ -365,8 +362,13 @@ export class LockCnt {
    * change nothing and return false.
    */
   decIfLock(): boolean {
-    this.#checkLastVisit(`${KIND}.decIfLock`);
-    const ok = this.#blocking(DEC_IF_LOCK, undefined);
+    return this.#decLock(DEC_IF_LOCK);
+  }
+
+  /** decAndLock / decIfLock, blocking: refuse the last visit's wait for this thread's own lock. */
+  #decLock(op: number): boolean {
+    this.#checkLastVisit(`${KIND}.${OP_NAMES[op]}`);
+    const ok = this.#blocking(op, undefined);
     if (ok) this.#record.holder = this;
     return ok;
   }

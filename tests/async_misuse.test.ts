@@ -14,7 +14,7 @@ const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)
 const wordOf = (h: { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number }): Int32Array =>
   new Int32Array(h.buffer, h.byteOffset, 1);
 
-test("abort storm: 100 aborts and 100 timeouts beside 2 000 lockAsync waiters cost a bounded number of registrations", { timeout: 120_000 }, async () => {
+test("abort storm: 200 aborts and 100 timeouts beside 2 000 lockAsync waiters cost a bounded number of registrations", { timeout: 120_000 }, async (t) => {
   const futex = countingFutex(atomicsFutex);
   const m = new Mutex({ futex });
   const w = wordOf(m.handle);
@@ -23,18 +23,18 @@ test("abort storm: 100 aborts and 100 timeouts beside 2 000 lockAsync waiters co
   let served = 0;
   // Each waiter, once it holds the lock, counts itself and unlocks: the lock walks through all.
   const waiters = instances.map((inst) => inst.lockAsync().then((ok) => (served++, inst.unlock(), ok)));
-  const controllers = Array.from({ length: 100 }, () => new AbortController());
+  const controllers = Array.from({ length: 200 }, () => new AbortController());
   const aborted = controllers.map((c) => Mutex.from(m.handle, { futex }).lockAsync({ signal: c.signal }));
   const timed = Array.from({ length: 100 }, () => Mutex.from(m.handle, { futex }).lockAsync({ timeout: 30 }));
   await tick(10);
   const before = futex.calls.waitAsync;
-  assert.equal(before, 2200);
+  assert.equal(before, 2300);
   for (const c of controllers) c.abort(new Error("gave up"));
   for (const p of aborted) await assert.rejects(p, /gave up/);
   for (const p of timed) assert.equal(await p, false);
   await tick(50);
   const extra = futex.calls.waitAsync - before;
-  assert.ok(extra <= 200, `aborts and timeouts caused ${extra} extra registrations (was ~420 000 when each woke everyone)`);
+  assert.ok(extra <= 300, `aborts and timeouts caused ${extra} extra registrations (was ~420 000 when each woke everyone)`);
   assert.equal(futex.calls.wakeAll, 0, "no broadcast");
   assert.equal(served, 0, "nobody got a lock that is still held");
   // The foreign holder unlocks (word 2: store 0, wake one); the lock is handed through every waiter.
@@ -44,7 +44,8 @@ test("abort storm: 100 aborts and 100 timeouts beside 2 000 lockAsync waiters co
   assert.equal(served, 2000);
   assert.equal(Atomics.load(w, 0), 0);
   const total = futex.calls.waitAsync;
-  assert.ok(total <= 2 * 2200, `${total} registrations for 2 200 waiters: bounded by a small multiple`);
+  assert.ok(total <= 2 * 2300, `${total} registrations for 2 300 waiters: bounded by a small multiple`);
+  t.diagnostic(`${total} waitAsync registrations for 2 300 waiters (${extra} caused by the 300 give-ups)`);
   assert.equal(keepAliveCount(), 0);
 });
 

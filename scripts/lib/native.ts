@@ -13,7 +13,7 @@ export type NativeApi = typeof import("../../adapters/native/deno_ffi.ts");
 export const nativeSkip: string | false = runtime === "node"
   ? "native futexes are bound through Deno FFI or bun:ffi (Node 20 has no FFI); these tests run in the deno and bun rows"
   : process.platform !== "linux"
-  ? `native tests execute on Linux only (this is ${process.platform}); other OS rows are checked as table data`
+  ? `native tests execute on Linux only (this is ${process.platform}); other OS rows are driven through the binder by tests/native_binder.test.ts`
   : false;
 
 /** This runtime's native entry point. */

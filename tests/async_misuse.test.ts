@@ -242,13 +242,15 @@ test("give-up baton, async path: a lockAsync aborted after it was woken passes t
   Atomics.store(w, 0, 1); // held by another thread
   const first = Mutex.from(m.handle, { futex }).lockAsync({ signal: ac.signal });
   const second = Mutex.from(m.handle, { futex });
-  const secondGot = second.lockAsync({ timeout: 3000 });
+  const secondGot = second.lockAsync({ timeout: 3000 }); // at its deadline it would re-check and take it
   await tick(5);
   arm();
+  const t0 = performance.now();
   Atomics.store(w, 0, 0); // the foreign holder unlocks a CONTENDED word: store 0, wake one (the first)
   atomicsFutex.wakeOne(w, 0);
   await assert.rejects(first, /aborted after its wake/);
-  assert.equal(await secondGot, true, "the second waiter must not be stranded by the aborted first");
+  assert.equal(await secondGot, true);
+  assert.ok(performance.now() - t0 < 1000, "the second waiter was stranded until its deadline by the aborted first");
   second.unlock();
 });
 
@@ -260,9 +262,11 @@ test("give-up baton, async path: an acquireAsync aborted after it was woken pass
   const second = Semaphore.from(s.handle, { futex }).acquireAsync({ timeout: 3000 });
   await tick(5);
   arm();
+  const t0 = performance.now();
   s.release(); // wakes one: the first, which then aborts
   await assert.rejects(first, /aborted after its wake/);
-  assert.equal(await second, true, "the permit must reach the second waiter");
+  assert.equal(await second, true);
+  assert.ok(performance.now() - t0 < 1000, "the permit reached the second waiter only at its deadline");
   assert.equal(s.value, 0);
 });
 
@@ -289,8 +293,10 @@ test("an aborted wait's orphan that receives a wake passes it on to the next wai
     await tick(5);
     ac.abort(new Error("gone"));
     await assert.rejects(first, /gone/);
+    const t0 = performance.now();
     release(); // the engine hands this wake to the orphan, first in line
-    assert.equal(await second, true, `${kind}: the orphan swallowed the wake`);
+    assert.equal(await second, true);
+    assert.ok(performance.now() - t0 < 1000, `${kind}: the orphan swallowed the wake (the waiter got it only at its deadline)`);
     after();
   }
   assert.equal(keepAliveCount(), 0);

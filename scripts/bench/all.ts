@@ -216,3 +216,20 @@ rmSync(work, { recursive: true, force: true });
 if (peer) rmSync(join(peer, ".."), { recursive: true, force: true });
 console.log(md);
 console.log(`\nWrote bench-results/results.md, results.json, chart.svg in ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
+
+// A full run (every runtime, not --quick, default spin) is the one docs/benchmarks.md quotes:
+// replace the generated part of that page, between its markers, with this run's tables.
+const full = !quick && opts.spin === undefined && ["node", "deno", "bun", "cross"].every((o) => only.includes(o));
+const docPath = join(repoRoot, "docs", "benchmarks.md");
+const [BEGIN, END] = ["<!-- bench:begin (written by npm start) -->", "<!-- bench:end -->"];
+if (full) {
+  const doc = readFileSync(docPath, "utf8");
+  const a = doc.indexOf(BEGIN), b = doc.indexOf(END);
+  if (a < 0 || b < a) {
+    console.log(`docs/benchmarks.md has no ${BEGIN} … ${END} section: left as it is`);
+  } else {
+    const body = md.replace(/^## /, "### ");
+    writeFileSync(docPath, `${doc.slice(0, a + BEGIN.length)}\n${body}\n${doc.slice(b)}`);
+    console.log("Updated the generated section of docs/benchmarks.md.");
+  }
+}

@@ -22,7 +22,7 @@
  */
 
 import { DeadlockError } from "./errors.ts";
-import { type Futex, futexTimeout, remainingMs } from "./futex.ts";
+import { deadlineAfter, type Futex, futexTimeout, remainingMs } from "./futex.ts";
 import type { WordRecord } from "./word.ts";
 
 /** Step result: finished, without success (e.g. decIfLock found other visits). */
@@ -64,22 +64,29 @@ function holdsIt(where: string): DeadlockError {
 }
 
 /**
- * Drive `w` with blocking futex waits until it finishes or `deadline` (monotonic ms) passes.
- * `refuseBesideAsync`: the protocol wakes one sleeper at a time (see the module rules).
+ * Drive `w` with blocking futex waits until it finishes or `timeoutMs` passes (counted from its
+ * first sleep). `refuseBesideAsync`: the protocol wakes one sleeper at a time (module rules).
  */
 export function runBlocking(
   w: ContendedWait,
   view: Int32Array,
   futex: Futex,
-  deadline: number,
+  timeoutMs: number | undefined,
   record: WordRecord,
   refuseBesideAsync: boolean,
   where: string,
 ): boolean {
+  let deadline = -1;
   for (;;) {
     const r = w.step();
     if (r !== STEP_SLEEP) return r === STEP_TRUE;
-    const left = remainingMs(deadline);
+    let left: number;
+    if (deadline < 0) {
+      deadline = deadlineAfter(timeoutMs); // read the clock only once a sleep is near
+      left = timeoutMs ?? Infinity;
+    } else {
+      left = remainingMs(deadline);
+    }
     if (left <= 0) {
       if (w.slept) w.giveUp();
       return false;
@@ -92,7 +99,7 @@ export function runBlocking(
 }
 
 /**
- * Drive `w` with async futex waits until it finishes, `deadline` passes (false), or `signal`
+ * Drive `w` with async futex waits until it finishes, `timeoutMs` passes (false), or `signal`
  * aborts (rejects with its reason). Counts as a pending async wait of this thread on the word
  * while it runs.
  */
@@ -100,11 +107,12 @@ export async function runAsync(
   w: ContendedWait,
   view: Int32Array,
   futex: Futex,
-  deadline: number,
+  timeoutMs: number | undefined,
   signal: AbortSignal | undefined,
   record: WordRecord,
   where: string,
 ): Promise<boolean> {
+  const deadline = deadlineAfter(timeoutMs);
   record.asyncWaits++;
   record.asyncWhat = where;
   try {

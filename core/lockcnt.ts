@@ -28,7 +28,7 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_FALSE, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError } from "./errors.ts";
-import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -268,7 +268,7 @@ export class LockCnt {
   #blocking(op: number, timeout: number | undefined): boolean {
     const where = `${KIND}.${OP_NAMES[op]}`;
     const w = (this.#waits[op] ??= new LockCntWait(this.#view, this.#futex, op, where)).begin(this.#spins, timeout === 0);
-    return runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, true, where);
+    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, where);
   }
 
   /** Run operation `op` without blocking the thread. */
@@ -276,7 +276,7 @@ export class LockCnt {
     const where = `${KIND}.${name}`;
     const { timeout, signal } = asyncOptions(where, options);
     const w = new LockCntWait(this.#view, this.#futex, op, where).begin(0);
-    return runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, where);
+    return runAsync(w, this.#view, this.#futex, timeout, signal, this.#record, where);
   }
 
   /** Refuse a blocking call that could only end by this thread's own unlock. */
@@ -388,7 +388,7 @@ export class LockCnt {
     const w = new LockCntWait(this.#view, this.#futex, op, `${KIND}.${name}`).begin(0);
     // A timeout cannot mean "false" here (false says the visit ended): the step leaves the count
     // untouched until it finishes, so a timed-out call rejects with the visit still in progress.
-    const ok = await runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.${name}`);
+    const ok = await runAsync(w, this.#view, this.#futex, timeout, signal, this.#record, `${KIND}.${name}`);
     if (!w.finished) throw timeoutError(`${KIND}.${name}`, timeout);
     if (ok) this.#record.holder = this;
     return ok;

@@ -28,7 +28,7 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError } from "./errors.ts";
-import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -240,7 +240,7 @@ export class Mutex {
     const w = this.#wait ??= new MutexWait(this.#view, this.#futex, `${KIND}.lock`);
     w.slept = false;
     w.spins = this.#spins;
-    const ok = runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, true, `${KIND}.lock`);
+    const ok = runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, `${KIND}.lock`);
     if (ok) this.#record.holder = this;
     return ok;
   }
@@ -258,7 +258,7 @@ export class Mutex {
       return true;
     }
     const w = new MutexWait(this.#view, this.#futex, `${KIND}.lockAsync`);
-    const ok = await runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.lockAsync`);
+    const ok = await runAsync(w, this.#view, this.#futex, timeout, signal, this.#record, `${KIND}.lockAsync`);
     if (ok) this.#record.holder = this;
     return ok;
   }

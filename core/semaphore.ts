@@ -26,7 +26,7 @@
  */
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
-import { deadlineAfter, type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -225,7 +225,7 @@ export class Semaphore {
     const w = this.#wait ??= new SemaphoreWait(this.#view, this.#futex, this.#max, `${KIND}.acquire`);
     w.slept = false;
     w.spins = this.#spins;
-    return runBlocking(w, this.#view, this.#futex, deadlineAfter(timeout), this.#record, true, `${KIND}.acquire`);
+    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, `${KIND}.acquire`);
   }
 
   /**
@@ -237,7 +237,7 @@ export class Semaphore {
     if (this.tryAcquire()) return true;
     if (timeout === 0) return false;
     const w = new SemaphoreWait(this.#view, this.#futex, this.#max, `${KIND}.acquireAsync`);
-    return runAsync(w, this.#view, this.#futex, deadlineAfter(timeout), signal, this.#record, `${KIND}.acquireAsync`);
+    return runAsync(w, this.#view, this.#futex, timeout, signal, this.#record, `${KIND}.acquireAsync`);
   }
 
   /**

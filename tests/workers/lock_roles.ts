@@ -39,41 +39,121 @@ async function maybeYield(n: number): Promise<void> {
   if (n % 64 === 63) await yieldNow();
 }
 
-/** The async forms of the roles below: same work, same checks, awaiting instead of blocking. */
-const asyncRoles: Record<string, RoleFn> = {
-  // S9 on the raw contract's waitAsync.
+/**
+ * S9, S10 and S11 are written once: `d.async` picks the blocking calls or their async forms
+ * (awaiting a blocking call's plain result costs a microtask and changes nothing else).
+ */
+const sharedRoles: Record<string, RoleFn> = {
+  // S9: QEMU's MCS lock from test-aio-multithread, written on the raw Futex contract.
   async "s9.worker"() {
+    const wait = d.async
+      ? (i: number, v: number, ms: number) => futex.waitAsync(i32, i, v, ms)
+      : (i: number, v: number, ms: number) => futex.wait(i32, i, v, ms);
     const me = L.NODES + 16 * d.id;
     for (let n = 0; n < d.rounds; n++) {
-      Atomics.store(i32, me, -1);
-      Atomics.store(i32, me + 1, 1);
+      Atomics.store(i32, me, -1); // next
+      Atomics.store(i32, me + 1, 1); // locked
       const prev = Atomics.exchange(i32, L.HEAD, d.id);
       if (prev !== -1) {
         Atomics.store(i32, L.NODES + 16 * prev, d.id);
         const end = performance.now() + LIMIT_MS;
         while (Atomics.load(i32, me + 1) === 1) { // re-check after every return: wakes may be spurious
-          if (performance.now() > end) fail(`S9 async worker ${d.id} never got the lock`);
-          await futex.waitAsync(i32, me + 1, 1, 100);
+          if (performance.now() > end) fail(`S9 worker ${d.id} never got the lock`);
+          await wait(me + 1, 1, 100);
         }
       }
       i32[L.PLAIN]++;
       Atomics.add(i32, L.ATOMIC, 1);
+      // unlock
+      let handedOn = true;
       if (Atomics.load(i32, me) === -1) {
-        if (Atomics.load(i32, L.HEAD) === d.id && Atomics.compareExchange(i32, L.HEAD, d.id, -1) === d.id) {
-          await maybeYield(n);
-          continue;
+        if (Atomics.load(i32, L.HEAD) === d.id && Atomics.compareExchange(i32, L.HEAD, d.id, -1) === d.id) handedOn = false;
+        else {
+          let spins = 0;
+          while (Atomics.load(i32, me) === -1) if (++spins % 1000 === 0) sleepMs(0.01); // successor is linking in
         }
-        let spins = 0;
-        while (Atomics.load(i32, me) === -1) if (++spins % 1000 === 0) sleepMs(0.01);
       }
-      const next = Atomics.load(i32, me);
-      const nextLocked = L.NODES + 16 * next + 1;
-      Atomics.store(i32, nextLocked, 0);
-      futex.wakeOne(i32, nextLocked);
-      await maybeYield(n);
+      if (handedOn) {
+        const nextLocked = L.NODES + 16 * Atomics.load(i32, me) + 1;
+        Atomics.store(i32, nextLocked, 0);
+        futex.wakeOne(i32, nextLocked);
+      }
+      if (d.async) await maybeYield(n);
     }
     return {};
   },
+  // S10: LockCnt mutual exclusion and free safety, four random op kinds.
+  async "s10.worker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    const op$ = lockCntOps(lc);
+    let sections = 0;
+    const ops = [0, 0, 0, 0];
+    for (let n = 0; n < d.rounds; n++) {
+      const op = Math.floor(random() * 4);
+      ops[op]++;
+      if ((n & 63) === 0) Atomics.add(i32, L.OPS, 1);
+      if (op === 0) { // (a) lock; section; free if idle; unlock
+        await op$.lock();
+        section(sections++);
+        if (lc.count === 0) freeAndReallocate(lc);
+        lc.unlock();
+      } else if (op === 1) { // (b) inc; visit; dec
+        await op$.inc();
+        visit();
+        lc.dec();
+      } else if (op === 2) { // (c) inc; visit; free right after the last visit
+        await op$.inc();
+        visit();
+        if (await op$.decAndLock()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.unlock();
+        }
+      } else { // (d) inc; visit; in-walk deletion
+        await op$.inc();
+        visit();
+        if (await op$.decIfLock()) {
+          section(sections++);
+          freeAndReallocate(lc);
+          lc.incAndUnlock();
+        }
+        visit();
+        lc.dec();
+      }
+      if (d.async) await maybeYield(n);
+    }
+    return { sections, ops };
+  },
+  // S11: a blocked inc / lock in a worker, driven by the main thread.
+  async "s11.inc"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1); // "about to block"
+    Atomics.notify(i32, L.PRODUCED);
+    if (!(await lockCntOps(lc).inc())) fail("an untimed inc returned false");
+    Atomics.add(i32, L.CONSUMED, 1); // "passed"
+    return { word: Atomics.load(i32, 0) };
+  },
+  async "s11.locker"() {
+    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
+    Atomics.add(i32, L.PRODUCED, 1);
+    await lockCntOps(lc).lock();
+    section(0);
+    lc.unlock();
+    Atomics.add(i32, L.CONSUMED, 1);
+    return {};
+  },
+};
+
+/** The LockCnt calls a worker waits in: blocking, or (async workers) their async forms. */
+function lockCntOps(lc: LockCnt): Record<"lock" | "inc" | "decAndLock" | "decIfLock", () => boolean | Promise<boolean>> {
+  return d.async
+    ? { lock: () => lc.lockAsync(), inc: () => lc.incAsync(), decAndLock: () => lc.decAndLockAsync(), decIfLock: () => lc.decIfLockAsync() }
+    : { lock: () => lc.lock(), inc: () => lc.inc(), decAndLock: () => lc.decAndLock(), decIfLock: () => lc.decIfLock() };
+}
+
+/** The async forms of the roles below: same work, same checks, awaiting instead of blocking. */
+const asyncRoles: Record<string, RoleFn> = {
+  // S9 on the raw contract's waitAsync.
   async "mutex.worker"() {
     const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
     let timed = 0;
@@ -105,63 +185,6 @@ const asyncRoles: Record<string, RoleFn> = {
       await maybeYield(n);
     }
     return { timed, gaveUp };
-  },
-  async "s10.worker"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    let sections = 0;
-    const ops = [0, 0, 0, 0];
-    for (let n = 0; n < d.rounds; n++) {
-      const op = Math.floor(random() * 4);
-      ops[op]++;
-      if ((n & 63) === 0) Atomics.add(i32, L.OPS, 1);
-      if (op === 0) {
-        await lc.lockAsync();
-        section(sections++);
-        if (lc.count === 0) freeAndReallocate(lc);
-        lc.unlock();
-      } else if (op === 1) {
-        await lc.incAsync();
-        visit();
-        lc.dec();
-      } else if (op === 2) {
-        await lc.incAsync();
-        visit();
-        if (await lc.decAndLockAsync()) {
-          section(sections++);
-          freeAndReallocate(lc);
-          lc.unlock();
-        }
-      } else {
-        await lc.incAsync();
-        visit();
-        if (await lc.decIfLockAsync()) {
-          section(sections++);
-          freeAndReallocate(lc);
-          lc.incAndUnlock();
-        }
-        visit();
-        lc.dec();
-      }
-      await maybeYield(n);
-    }
-    return { sections, ops };
-  },
-  async "s11.inc"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    Atomics.add(i32, L.PRODUCED, 1);
-    Atomics.notify(i32, L.PRODUCED);
-    if (!(await lc.incAsync())) fail("incAsync without timeout returned false");
-    Atomics.add(i32, L.CONSUMED, 1);
-    return { word: Atomics.load(i32, 0) };
-  },
-  async "s11.locker"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    Atomics.add(i32, L.PRODUCED, 1);
-    await lc.lockAsync();
-    section(0);
-    lc.unlock();
-    Atomics.add(i32, L.CONSUMED, 1);
-    return {};
   },
   async "wake.semaphore"() {
     const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
@@ -222,36 +245,6 @@ const asyncRoles: Record<string, RoleFn> = {
 
 const roles: Record<string, RoleFn> = {
   // S9: QEMU's MCS lock from test-aio-multithread, written on the raw Futex contract.
-  "s9.worker"() {
-    const me = L.NODES + 16 * d.id;
-    for (let n = 0; n < d.rounds; n++) {
-      Atomics.store(i32, me, -1); // next
-      Atomics.store(i32, me + 1, 1); // locked
-      const prev = Atomics.exchange(i32, L.HEAD, d.id);
-      if (prev !== -1) {
-        Atomics.store(i32, L.NODES + 16 * prev, d.id);
-        const end = performance.now() + LIMIT_MS;
-        while (Atomics.load(i32, me + 1) === 1) { // re-check after every return: wakes may be spurious
-          if (performance.now() > end) fail(`S9 worker ${d.id} never got the lock`);
-          futex.wait(i32, me + 1, 1, 100);
-        }
-      }
-      i32[L.PLAIN]++;
-      Atomics.add(i32, L.ATOMIC, 1);
-      // unlock
-      if (Atomics.load(i32, me) === -1) {
-        if (Atomics.load(i32, L.HEAD) === d.id && Atomics.compareExchange(i32, L.HEAD, d.id, -1) === d.id) continue;
-        let spins = 0;
-        while (Atomics.load(i32, me) === -1) if (++spins % 1000 === 0) sleepMs(0.01); // successor is linking in
-      }
-      const next = Atomics.load(i32, me);
-      const nextLocked = L.NODES + 16 * next + 1;
-      Atomics.store(i32, nextLocked, 0);
-      futex.wakeOne(i32, nextLocked);
-    }
-    return {};
-  },
-  // Mutex counter stress (QEMU's /aio/multi/mutex/* shape).
   "mutex.worker"() {
     const m = Mutex.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
     let timed = 0;
@@ -273,64 +266,6 @@ const roles: Record<string, RoleFn> = {
     return { timed };
   },
   // S10: LockCnt mutual exclusion and free safety, four random op kinds.
-  "s10.worker"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    let sections = 0;
-    const ops = [0, 0, 0, 0];
-    for (let n = 0; n < d.rounds; n++) {
-      const op = Math.floor(random() * 4);
-      ops[op]++;
-      if ((n & 63) === 0) Atomics.add(i32, L.OPS, 1);
-      if (op === 0) { // (a) lock; section; free if idle; unlock
-        lc.lock();
-        section(sections++);
-        if (lc.count === 0) freeAndReallocate(lc);
-        lc.unlock();
-      } else if (op === 1) { // (b) inc; visit; dec
-        lc.inc();
-        visit();
-        lc.dec();
-      } else if (op === 2) { // (c) inc; visit; free right after the last visit
-        lc.inc();
-        visit();
-        if (lc.decAndLock()) {
-          section(sections++);
-          freeAndReallocate(lc);
-          lc.unlock();
-        }
-      } else { // (d) inc; visit; in-walk deletion
-        lc.inc();
-        visit();
-        if (lc.decIfLock()) {
-          section(sections++);
-          freeAndReallocate(lc);
-          lc.incAndUnlock();
-        }
-        visit();
-        lc.dec();
-      }
-    }
-    return { sections, ops };
-  },
-  // S11: a blocked inc / lock in a worker, driven by the main thread.
-  "s11.inc"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    Atomics.add(i32, L.PRODUCED, 1); // "about to block"
-    Atomics.notify(i32, L.PRODUCED);
-    lc.inc();
-    Atomics.add(i32, L.CONSUMED, 1); // "passed"
-    return { word: Atomics.load(i32, 0) };
-  },
-  "s11.locker"() {
-    const lc = LockCnt.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: d.spin });
-    Atomics.add(i32, L.PRODUCED, 1);
-    lc.lock();
-    section(0);
-    lc.unlock();
-    Atomics.add(i32, L.CONSUMED, 1);
-    return {};
-  },
-  // A sleeper with no timeout must be woken by the release / unlock (no lost wakeup).
   "wake.semaphore"() {
     const s = Semaphore.from({ buffer: d.sab, byteOffset: 0 }, { futex, spin: 0 });
     Atomics.add(i32, L.PRODUCED, 1);
@@ -381,4 +316,4 @@ const roles: Record<string, RoleFn> = {
   },
 };
 
-runRole(d.async ? { ...roles, ...asyncRoles } : roles);
+runRole({ ...roles, ...sharedRoles, ...(d.async ? asyncRoles : {}) });

@@ -61,74 +61,28 @@ async function mustWaitAsync(e: ManualResetEvent, what: string): Promise<void> {
   if (!(await e.waitAsync({ timeout: WAIT_LIMIT_MS }))) fail(`${what}: event waitAsync timed out after ${WAIT_LIMIT_MS} ms (lost wakeup?)`);
 }
 
-/** The async forms of the waiting roles: same work and checks, awaiting on this worker's event loop. */
-const asyncRoles: Record<string, RoleFn> = {
+/**
+ * The waiting roles (S1's driver, S3, S4 and S7's waiters) are written once: async workers
+ * (`d.async`) wait with waitAsync on their event loop, the others block in wait (awaiting its
+ * plain result costs a microtask and changes nothing else).
+ */
+function waitOn(e: ManualResetEvent, what: string): void | Promise<void> {
+  return d.async ? mustWaitAsync(e, `${what} (async)`) : mustWait(e, what);
+}
+
+const roles: Record<string, RoleFn> = {
+  // S1: main posts a job to remote i and waits on one shared event; the job's plain write must be visible.
   async "s1.driver"() {
     const done = ev(0);
     for (let r = 1; r <= d.rounds; r++) {
       for (let i = 0; i < waiters; i++) {
         done.reset();
         publish(JOB + i, r);
-        await mustWaitAsync(done, `S1 async round ${r} remote ${i}`);
-        const seen = i32[DATA + i];
-        if (seen !== r * 3 + i) fail(`S1 async round ${r} remote ${i}: saw data ${seen}, want ${r * 3 + i}`);
-      }
-      if (r % 16 === 0) await yieldNow();
-    }
-    Atomics.store(i32, 0, 0x7777);
-    for (let i = 0; i < waiters; i++) publish(JOB + i, -1);
-    return {};
-  },
-  async "s4.waiter"() {
-    const e = ev(0);
-    for (let r = 1; r <= d.rounds; r++) {
-      awaitAtLeast(ROUND, r);
-      Atomics.add(i32, ENTERED, 1);
-      await mustWaitAsync(e, `S4 async waiter ${d.id} round ${r}`);
-      bump(RETURNED);
-    }
-    return {};
-  },
-  async "s7.waiter"() {
-    const e = ev(0);
-    let waits = 0;
-    for (let r = 1; r <= d.rounds; r++) {
-      publish(GO, r);
-      while (Atomics.load(i32, DONE) !== r) {
-        e.reset();
-        if (Atomics.load(i32, DONE) !== r) {
-          await mustWaitAsync(e, `S7 async round ${r}`);
-          waits++;
-        }
-      }
-      if (r % 64 === 0) await yieldNow();
-    }
-    return { waits };
-  },
-  async "s3.waiter"() {
-    const e = [ev(0), ev(1)];
-    for (let r = 0; r < d.rounds; r++) {
-      await mustWaitAsync(e[r % 2], `S3 async waiter ${d.id} round ${r}`);
-      const round = Atomics.load(i32, ROUND);
-      if (round !== r) fail(`S3 async waiter ${d.id}: passed round ${r} while the driver is at ${round}`);
-      bump(PASSED);
-    }
-    return {};
-  },
-};
-
-const roles: Record<string, RoleFn> = {
-  // S1: main posts a job to remote i and waits on one shared event; the job's plain write must be visible.
-  "s1.driver"() {
-    const done = ev(0);
-    for (let r = 1; r <= d.rounds; r++) {
-      for (let i = 0; i < waiters; i++) {
-        done.reset();
-        publish(JOB + i, r);
-        mustWait(done, `S1 round ${r} remote ${i}`);
+        await waitOn(done, `S1 round ${r} remote ${i}`);
         const seen = i32[DATA + i]; // plain read: visibility comes from the event
         if (seen !== r * 3 + i) fail(`S1 round ${r} remote ${i}: saw data ${seen}, want ${r * 3 + i}`);
       }
+      if (d.async && r % 16 === 0) await yieldNow();
     }
     Atomics.store(i32, 0, 0x7777); // "destroy" the event word right after the last wait
     for (let i = 0; i < waiters; i++) publish(JOB + i, -1);
@@ -187,10 +141,10 @@ const roles: Record<string, RoleFn> = {
     awaitAtLeast(PASSED, waiters * d.rounds);
     return { passed: Atomics.load(i32, PASSED) };
   },
-  "s3.waiter"() {
+  async "s3.waiter"() {
     const e = [ev(0), ev(1)];
     for (let r = 0; r < d.rounds; r++) {
-      mustWait(e[r % 2], `S3 waiter ${d.id} round ${r}`);
+      await waitOn(e[r % 2], `S3 waiter ${d.id} round ${r}`);
       const round = Atomics.load(i32, ROUND);
       if (round !== r) fail(`S3 waiter ${d.id}: passed round ${r} while the driver is at ${round}`);
       bump(PASSED);
@@ -221,12 +175,12 @@ const roles: Record<string, RoleFn> = {
     }
     return { worstMs };
   },
-  "s4.waiter"() {
+  async "s4.waiter"() {
     const e = ev(0);
     for (let r = 1; r <= d.rounds; r++) {
       awaitAtLeast(ROUND, r);
       Atomics.add(i32, ENTERED, 1);
-      mustWait(e, `S4 waiter ${d.id} round ${r}`);
+      await waitOn(e, `S4 waiter ${d.id} round ${r}`);
       bump(RETURNED);
     }
     return {};
@@ -303,7 +257,7 @@ const roles: Record<string, RoleFn> = {
     return {};
   },
   // S7: the Dekker idiom — publish; while !done { reset; if !done wait } — must never lose a wakeup.
-  "s7.waiter"() {
+  async "s7.waiter"() {
     const e = ev(0);
     let waits = 0;
     for (let r = 1; r <= d.rounds; r++) {
@@ -311,10 +265,11 @@ const roles: Record<string, RoleFn> = {
       while (Atomics.load(i32, DONE) !== r) {
         e.reset();
         if (Atomics.load(i32, DONE) !== r) {
-          mustWait(e, `S7 round ${r}`);
+          await waitOn(e, `S7 round ${r}`);
           waits++;
         }
       }
+      if (d.async && r % 64 === 0) await yieldNow();
     }
     return { waits };
   },
@@ -329,4 +284,4 @@ const roles: Record<string, RoleFn> = {
   },
 };
 
-runRole(d.async ? { ...roles, ...asyncRoles } : roles);
+runRole(roles);

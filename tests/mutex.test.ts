@@ -10,6 +10,7 @@ import {
   atomicsFutex,
   DeadlockError,
   keepAliveCount,
+  LockCnt,
   Mutex,
   MUTEX_CONTENDED,
   MUTEX_LOCKED,
@@ -185,4 +186,18 @@ test("an aborted waiter passes the baton: the other waiter still gets the lock",
   assert.equal(await pc, true, "c must not be stranded");
   c.unlock();
   assert.equal(word(a), 0);
+});
+
+test("re-initialising a word this thread holds locked is refused (it would free the lock under its holder)", () => {
+  const sab = new SharedArrayBuffer(8);
+  const m = new Mutex({ buffer: sab, byteOffset: 0 });
+  m.lock();
+  assert.throws(() => new Mutex({ buffer: sab, byteOffset: 0 }), { name: "DeadlockError", message: /re-initialising/ });
+  assert.equal(Atomics.load(new Int32Array(sab), 0), 1, "still held");
+  const lc = new LockCnt({ buffer: sab, byteOffset: 4 });
+  lc.lock();
+  assert.throws(() => new LockCnt({ buffer: sab, byteOffset: 4 }), DeadlockError);
+  lc.unlock();
+  m.unlock();
+  assert.doesNotThrow(() => new Mutex({ buffer: sab, byteOffset: 0 }));
 });

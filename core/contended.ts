@@ -3,7 +3,8 @@
  * word as it is now, either finish (true / false) or name the value to sleep on". Two drivers
  * run the same step:
  *
- *   blocking: step → futex.wait(expected, remaining) → step → …   (spins inside step first)
+ *   blocking: step → futex.wait(expected, remaining) → step → …   (spins first: inside the step,
+ *             or — the event — just before it)
  *   async:    step → await futex.waitAsync(expected, remaining, signal) → step → …   (never spins)
  *
  * so a model, a mutant or a scenario of one path is a model, a mutant or a scenario of the other.

@@ -25,6 +25,7 @@ export {
   deadlineAfter,
   DEFAULT_SPINS,
   type Futex,
+  type FutexDomain,
   getDefaultFutex,
   hasAtomicsPause,
   monotonicNow,
@@ -33,7 +34,7 @@ export {
   spinWhileEqual,
   type WaitResult,
 } from "./core/futex.ts";
-export type { Placement, WordHandle } from "./core/word.ts";
+export type { Placement, RegionRef, WordHandle } from "./core/word.ts";
 export type { AsyncWaitOptions, CommonOptions } from "./core/primitive.ts";
 export { DeadlockError, NotHeldError } from "./core/errors.ts";
 export {

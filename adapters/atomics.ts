@@ -103,6 +103,7 @@ function waitAsync(
  */
 export const atomicsFutex: Futex = Object.freeze({
   name: "atomics",
+  domain: "atomics",
   crossProcess: false,
   requiresSharedArrayBuffer: true,
   wait,

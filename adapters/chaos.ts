@@ -79,6 +79,7 @@ export function chaosFutex(inner: Futex, options: ChaosOptions = {}): Futex {
   };
   return Object.freeze({
     name: `chaos(${inner.name})`,
+    domain: inner.domain,
     crossProcess: inner.crossProcess,
     requiresSharedArrayBuffer: inner.requiresSharedArrayBuffer,
     wait(view: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult {

@@ -41,6 +41,7 @@ export function countingFutex(inner: Futex): CountingFutex {
   const calls: FutexCalls = { wait: 0, waitAsync: 0, wakeOne: 0, wakeAll: 0 };
   return {
     name: `counting(${inner.name})`,
+    domain: inner.domain,
     crossProcess: inner.crossProcess,
     requiresSharedArrayBuffer: inner.requiresSharedArrayBuffer,
     calls,

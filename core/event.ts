@@ -31,8 +31,10 @@ import {
   type AsyncWaitOptions,
   attachedOptions,
   attachChecked,
+  type AttachOptions,
   type CommonOptions,
   createSetup,
+  refuseLiveWord,
   takeAttached,
 } from "./primitive.ts";
 import { checkTimeout } from "./validate.ts";
@@ -130,6 +132,7 @@ export class ManualResetEvent {
       if (initial !== undefined && typeof initial !== "boolean") {
         throw new TypeError(`new ${KIND}: set must be a boolean (got ${typeof initial})`);
       }
+      refuseLiveWord(`new ${KIND}`, KIND, setup, Atomics.load(this.#view, 0) === EV_BUSY ? "an event with waiters" : undefined);
       Atomics.store(this.#view, 0, initial === true ? EV_SET : EV_FREE);
     }
   }
@@ -145,7 +148,7 @@ export class ManualResetEvent {
    * ev.set();
    * ```
    */
-  static from(handle: WordHandle, options?: CommonOptions): ManualResetEvent {
+  static from(handle: WordHandle, options?: AttachOptions): ManualResetEvent {
     const setup = attachChecked(
       KIND,
       handle,

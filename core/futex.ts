@@ -14,6 +14,16 @@
 export type WaitResult = "ok" | "not-equal" | "timed-out";
 
 /**
+ * Which sleepers a futex's wakes reach. Two futexes of one domain wake each other's sleepers;
+ * across domains nothing is woken:
+ * - `"atomics"`: `Atomics.wait` / `Atomics.notify` (threads of one process, SharedArrayBuffer);
+ * - `"os-private"`: OS futex calls with the process-private flag (threads of one process);
+ * - `"os-shared"`: OS futex calls keyed by the memory page (every process mapping it).
+ * A custom futex names its own domain.
+ */
+export type FutexDomain = "atomics" | "os-private" | "os-shared" | (string & {});
+
+/**
  * A futex: wait on / wake a 32-bit word addressed as `view[index]`.
  *
  * @example
@@ -26,6 +36,11 @@ export type WaitResult = "ok" | "not-equal" | "timed-out";
 export interface Futex {
   /** "atomics", "chaos(atomics)", "linux-futex", … — for messages and benchmark tables. */
   readonly name: string;
+  /**
+   * Which sleepers its wakes reach (see {@link FutexDomain}). Handles record it, and attaching
+   * with a futex of another domain is refused. Wrappers (chaos, counting) forward the inner one's.
+   */
+  readonly domain: FutexDomain;
   /** True only for shared (non-private) OS futexes that work across processes. */
   readonly crossProcess: boolean;
   /**

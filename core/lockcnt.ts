@@ -34,8 +34,10 @@ import {
   type AsyncWaitOptions,
   attachedOptions,
   attachChecked,
+  type AttachOptions,
   type CommonOptions,
   createSetup,
+  refuseLiveWord,
   takeAttached,
 } from "./primitive.ts";
 import { checkTimeout } from "./validate.ts";
@@ -222,6 +224,13 @@ export class LockCnt {
       if (this.#record.holder !== undefined) {
         throw new DeadlockError(`new ${KIND}: this thread holds a lock on that word; re-initialising it would free it under the holder`);
       }
+      const v = Atomics.load(this.#view, 0);
+      refuseLiveWord(
+        `new ${KIND}`,
+        KIND,
+        setup,
+        v !== 0 && isState(v) ? `${v >> 2} visits counted, lock bits ${v & STATE_MASK}` : undefined,
+      );
       Atomics.store(this.#view, 0, 0);
     }
   }
@@ -238,7 +247,7 @@ export class LockCnt {
    * lc.count; // 1
    * ```
    */
-  static from(handle: WordHandle, options?: CommonOptions): LockCnt {
+  static from(handle: WordHandle, options?: AttachOptions): LockCnt {
     const setup = attachChecked(KIND, handle, options, isState, "LockCnt", "lock bits 0–2, count ≥ 0");
     return new LockCnt(attachedOptions(setup));
   }

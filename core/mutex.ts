@@ -34,8 +34,10 @@ import {
   type AsyncWaitOptions,
   attachedOptions,
   attachChecked,
+  type AttachOptions,
   type CommonOptions,
   createSetup,
+  refuseLiveWord,
   takeAttached,
 } from "./primitive.ts";
 import { checkTimeout } from "./validate.ts";
@@ -174,6 +176,8 @@ export class Mutex {
       if (this.#record.holder !== undefined) {
         throw new DeadlockError(`new ${KIND}: this thread holds a lock on that word; re-initialising it would free it under the holder`);
       }
+      const v = Atomics.load(this.#view, 0);
+      refuseLiveWord(`new ${KIND}`, KIND, setup, v === MUTEX_LOCKED ? "locked" : v === MUTEX_CONTENDED ? "locked, with waiters" : undefined);
       Atomics.store(this.#view, 0, MUTEX_UNLOCKED);
     }
   }
@@ -190,7 +194,7 @@ export class Mutex {
    * m.isLocked; // true
    * ```
    */
-  static from(handle: WordHandle, options?: CommonOptions): Mutex {
+  static from(handle: WordHandle, options?: AttachOptions): Mutex {
     const setup = attachChecked(
       KIND,
       handle,

@@ -7,7 +7,7 @@
 
 import { DEFAULT_SPINS, type Futex, getDefaultFutex } from "./futex.ts";
 import { checkFutex, checkOptions, checkSignal, checkSpins, checkTimeout } from "./validate.ts";
-import { attachWord, type PlacedWord, placeWord, type WordHandle } from "./word.ts";
+import { attachWord, type PlacedWord, placeWord, type RegionLike, type WordHandle } from "./word.ts";
 
 /** Options every primitive accepts, whether created or attached. */
 export interface CommonOptions {
@@ -15,6 +15,16 @@ export interface CommonOptions {
   futex?: Futex;
   /** `Atomics.load` checks a blocking wait makes before sleeping (default {@link DEFAULT_SPINS}; 0 = never spin). */
   spin?: number;
+}
+
+/** Options of `from(handle, options)`: the common ones, and the region to attach through. */
+export interface AttachOptions extends CommonOptions {
+  /**
+   * This thread's mapping of the shared region the handle names (`openSharedRegion(name,
+   * byteLength)`): the word is attached in it, driven by its futex unless `futex` is given.
+   * Required for a handle whose `region` is set, since the buffer it carries is a copy.
+   */
+  region?: RegionLike;
 }
 
 /** What a primitive keeps: its word, its futex, its spin count. */
@@ -74,11 +84,37 @@ export function attachChecked(
   return setup;
 }
 
-/** Setup for attaching to an existing word through its handle. */
+function checkRegion(region: unknown, where: string): RegionLike | undefined {
+  if (region === undefined) return undefined;
+  const r = region as RegionLike;
+  if (r === null || typeof r !== "object" || typeof r.name !== "string" || typeof r.byteLength !== "number" || typeof r.futex !== "object") {
+    throw new TypeError(`${where}: region must be a shared region from openSharedRegion(name, byteLength) (an object with name, byteLength, buffer and futex)`);
+  }
+  return r;
+}
+
+/** Setup for attaching to an existing word through its handle (and, for a region's word, the region). */
 export function attachSetup(where: string, kind: string, handle: unknown, options: unknown): PrimitiveSetup {
-  const o = checkOptions<CommonOptions>(options, where);
-  const { futex, spins } = common(where, o);
-  return { ...attachWord(where, kind, futex, handle), futex, spins };
+  const o = checkOptions<AttachOptions>(options, where);
+  const region = checkRegion(o.region, where);
+  const { futex, spins } = common(where, region !== undefined && o.futex === undefined ? { ...o, futex: region.futex } : o);
+  return { ...attachWord(where, kind, futex, handle, region), futex, spins };
+}
+
+/**
+ * Refuse to initialise a word whose value shows someone is using it (`live` names that state, or
+ * is undefined when the value is no sign of use). Re-initialising would free a lock under its
+ * holder or strand sleepers. States that look like a fresh word (an unlocked mutex, an event not
+ * set, a semaphore's count) cannot be told from another thread's state and are overwritten.
+ */
+export function refuseLiveWord(where: string, kind: string, setup: PlacedWord, live: string | undefined): void {
+  if (live === undefined) return;
+  const v = Atomics.load(setup.view, 0);
+  throw new TypeError(
+    `${where}: the word at byteOffset ${setup.handle.byteOffset} holds ${v} (${live}), so another thread or process is using it ` +
+      `and re-initialising it would break them; attach with ${kind}.from(handle) instead — or, if the memory is stale, ` +
+      "zero the word first (Atomics.store(new Int32Array(buffer, byteOffset, 1), 0, 0))",
+  );
 }
 
 /** Options for async waits (`waitAsync`, `lockAsync`, `acquireAsync`). */

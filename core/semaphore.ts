@@ -32,8 +32,10 @@ import {
   type AsyncWaitOptions,
   attachedOptions,
   attachSetup,
+  type AttachOptions,
   type CommonOptions,
   createSetup,
+  refuseLiveWord,
   type PrimitiveSetup,
   takeAttached,
 } from "./primitive.ts";
@@ -158,7 +160,11 @@ export class Semaphore {
     this.#record = setup.record;
     this.#max = max;
     this.handle = Object.freeze({ ...setup.handle, max });
-    if (attached === undefined) Atomics.store(this.#view, 0, initial);
+    if (attached === undefined) {
+      const v = Atomics.load(this.#view, 0);
+      refuseLiveWord(`new ${KIND}`, KIND, setup, (v & SEMAPHORE_WAITERS) !== 0 ? "a semaphore with waiters" : undefined);
+      Atomics.store(this.#view, 0, initial);
+    }
   }
 
   /**
@@ -173,7 +179,7 @@ export class Semaphore {
    * s.value; // 1
    * ```
    */
-  static from(handle: SemaphoreHandle | WordHandle, options?: CommonOptions): Semaphore {
+  static from(handle: SemaphoreHandle | WordHandle, options?: AttachOptions): Semaphore {
     const setup = attachSetup(`${KIND}.from`, KIND, handle, options);
     const given = (handle as Partial<SemaphoreHandle>).max;
     const max = given === undefined ? SEMAPHORE_MAX : checkCount(given, `${KIND}.from`, "handle.max", 1, SEMAPHORE_MAX);

@@ -82,10 +82,10 @@ export function checkFutex(futex: unknown, where: string): Futex {
   const f = futex as Futex;
   if (
     f === null || typeof f !== "object" || typeof f.wait !== "function" || typeof f.waitAsync !== "function" ||
-    typeof f.wakeOne !== "function" || typeof f.wakeAll !== "function"
+    typeof f.wakeOne !== "function" || typeof f.wakeAll !== "function" || typeof f.domain !== "string"
   ) {
     throw new TypeError(
-      `${where}: futex must implement the Futex contract (wait, waitAsync, wakeOne, wakeAll); ` +
+      `${where}: futex must implement the Futex contract (domain, wait, waitAsync, wakeOne, wakeAll); ` +
         `got ${describe(futex)}. Omit it to use the Atomics futex`,
     );
   }

@@ -8,15 +8,33 @@
 
 import type { Futex } from "./futex.ts";
 
+/** Names a shared region well enough for another thread or process to map it again. */
+export interface RegionRef {
+  /** The region's name, as given to `openSharedRegion` ("/my-app"). */
+  readonly name: string;
+  /** Its mapped length in bytes. */
+  readonly byteLength: number;
+}
+
+/** A mapped region a primitive can be attached through: `from(handle, { region })`. */
+export interface RegionLike extends RegionRef {
+  /** This thread's live mapping of the region. */
+  readonly buffer: ArrayBuffer;
+  /** The region's cross-process futex. */
+  readonly futex: Futex;
+}
+
 /**
- * Where a primitive's word lives. Structured-clonable: post it to a worker and attach there with
- * the primitive's `from(handle)`.
+ * Where a primitive's word lives, and what drives it. Structured-clonable: post it to a worker
+ * and attach there with the primitive's `from(handle)`. A word in a SharedArrayBuffer arrives
+ * shared; a word in a shared region arrives as a *copy* (postMessage copies mapped memory), so
+ * its handle names the region and the receiver maps it again: `from(handle, { region })`.
  *
  * @example
  * ```ts
  * import { ManualResetEvent } from "@futex/sync";
  * const ev = new ManualResetEvent();
- * const { buffer, byteOffset, kind } = ev.handle; // kind: "ManualResetEvent"
+ * const { buffer, byteOffset, kind, domain } = ev.handle; // "ManualResetEvent", "atomics"
  * ```
  */
 export interface WordHandle {
@@ -26,6 +44,13 @@ export interface WordHandle {
   readonly byteOffset: number;
   /** The primitive that owns the word; checked by `from()` when present. */
   readonly kind?: string;
+  /**
+   * The futex domain that drives the word ("atomics", "os-private", "os-shared"); `from()`
+   * refuses a futex of another domain, since its sleepers would never be woken.
+   */
+  readonly domain?: string;
+  /** Set when the word lives in a shared region: the region to map again on the receiving side. */
+  readonly region?: RegionRef;
 }
 
 /** Where to put a new primitive: omit both for a fresh 4-byte SharedArrayBuffer. */
@@ -42,7 +67,7 @@ export interface Placement {
  * async waits of this thread pending on it. The per-thread deadlock rules read it.
  */
 export interface WordRecord {
-  /** The futex family driving the word in this thread ("Atomics", "process-private OS", …). */
+  /** The futex domain driving the word in this thread ("atomics", "os-private", …). */
   readonly family: string;
   /** The instance of this thread that holds the word's lock, if any (Mutex, LockCnt). */
   holder: object | undefined;
@@ -71,9 +96,40 @@ function isArrayBuffer(b: unknown): b is ArrayBuffer {
 /** This thread's record of each word it has placed or attached: WeakMap(buffer → offset → record). */
 const records = new WeakMap<object, Map<number, WordRecord>>();
 
-function family(futex: Futex): string {
-  if (futex.requiresSharedArrayBuffer) return "Atomics";
-  return futex.crossProcess ? "cross-process OS" : "process-private OS";
+/** This thread's live mappings of shared regions (registered by the native layer when it maps one). */
+const liveMappings = new WeakMap<object, RegionRef>();
+
+/**
+ * Record that `buffer` is this thread's live mapping of `region` (called by the native layer when
+ * it maps a region). Only such ArrayBuffers can hold words: any other non-shared ArrayBuffer —
+ * notably a region's buffer copied by postMessage — is private memory nobody else sees.
+ */
+export function registerMapping(buffer: ArrayBuffer, region: RegionRef): void {
+  liveMappings.set(buffer, Object.freeze({ name: region.name, byteLength: region.byteLength }));
+}
+
+/** What a user should pass to get a futex of `domain`. */
+function futexAdvice(domain: string): string {
+  switch (domain) {
+    case "atomics":
+      return "omit { futex } (the Atomics futex is the default) or pass { futex: atomicsFutex }";
+    case "os-private":
+      return "pass { futex: nativeFutex() } (from @futex/sync/deno or @futex/sync/bun; each thread binds its own)";
+    case "os-shared":
+      return "attach through the region ({ region: openSharedRegion(name, byteLength) }) or pass { futex: nativeFutex({ crossProcess: true }) }";
+    default:
+      return `pass a futex whose domain is "${domain}"`;
+  }
+}
+
+function describeFutex(domain: string): string {
+  return domain === "atomics"
+    ? "the Atomics futex"
+    : domain === "os-private"
+    ? "a process-private native futex"
+    : domain === "os-shared"
+    ? "a cross-process native futex"
+    : `a futex of domain "${domain}"`;
 }
 
 /**
@@ -85,7 +141,7 @@ function claimWord(where: string, buffer: object, offset: number, futex: Futex):
   let words = records.get(buffer);
   if (words === undefined) records.set(buffer, (words = new Map()));
   const had = words.get(offset);
-  const fam = family(futex);
+  const fam = futex.domain;
   if (had === undefined) {
     const record: WordRecord = { family: fam, holder: undefined, asyncWaits: 0, asyncWhat: "" };
     words.set(offset, record);
@@ -93,8 +149,8 @@ function claimWord(where: string, buffer: object, offset: number, futex: Futex):
   }
   if (had.family !== fam) {
     throw new TypeError(
-      `${where}: the word at byteOffset ${offset} is already driven by the ${had.family} futex in this thread; ` +
-        `a ${fam} futex (${futex.name}) cannot wake its sleepers (Atomics.notify and OS futex wakes never reach each other) — ` +
+      `${where}: the word at byteOffset ${offset} is already driven by ${describeFutex(had.family)} in this thread; ` +
+        `${describeFutex(fam)} (${futex.name}) cannot wake its sleepers (Atomics.notify and OS futex wakes never reach each other) — ` +
         "pass the same futex to every primitive on one word",
     );
   }
@@ -125,6 +181,13 @@ export function placeWord(
           "allocate it with new SharedArrayBuffer(n) (memory mapped through FFI needs a native futex)",
       );
     }
+    if (isArrayBuffer(buffer) && !liveMappings.has(buffer)) {
+      throw new TypeError(
+        `${where}: this ArrayBuffer is not a live shared mapping in this thread, so a word in it would be private memory ` +
+          "(a shared region's buffer that crossed postMessage is such a copy); open the region in this thread and " +
+          `attach through it — ${kind}.from(handle, { region: openSharedRegion(name, byteLength) }) — or use a SharedArrayBuffer`,
+      );
+    }
     if (!isArrayBuffer(buffer)) {
       const got = buffer === null ? "null" : typeof buffer === "object" ? (buffer.constructor?.name ?? "object") : typeof buffer;
       throw new TypeError(
@@ -138,6 +201,10 @@ export function placeWord(
     throw new TypeError(`${where}: byteOffset must be a number (got ${typeof offset}); pass a multiple of 4`);
   }
   const length = (buffer as ArrayBuffer).byteLength;
+  const mapping = liveMappings.get(buffer as object);
+  if (mapping !== undefined && length === 0) {
+    throw new TypeError(`${where}: the shared region ${JSON.stringify(mapping.name)} behind this buffer is closed; open it again`);
+  }
   if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0) {
     throw new RangeError(`${where}: byteOffset ${offset} must be a whole multiple of 4 ≥ 0 (a 32-bit word is 4-aligned)`);
   }
@@ -148,11 +215,18 @@ export function placeWord(
   }
   const record = claimWord(where, buffer as object, offset, futex);
   const view = new Int32Array(buffer as ArrayBuffer, offset, 1);
-  return { view, handle: { buffer: buffer as SharedArrayBuffer | ArrayBuffer, byteOffset: offset, kind }, record };
+  const handle: WordHandle = mapping === undefined
+    ? { buffer: buffer as SharedArrayBuffer, byteOffset: offset, kind, domain: futex.domain }
+    : { buffer: buffer as ArrayBuffer, byteOffset: offset, kind, domain: futex.domain, region: mapping };
+  return { view, handle, record };
 }
 
-/** Check a handle given to `from()`: an object naming a buffer and offset, of the right kind. */
-export function attachWord(where: string, kind: string, futex: Futex, handle: unknown): PlacedWord {
+/**
+ * Check a handle given to `from()` — an object naming a buffer and offset, of the right kind,
+ * driven by `futex`'s domain — and return the word. A handle that names a shared region is
+ * attached through this thread's mapping of it (`region`); its buffer, a postMessage copy, never.
+ */
+export function attachWord(where: string, kind: string, futex: Futex, handle: unknown, region?: RegionLike): PlacedWord {
   if (handle === null || typeof handle !== "object") {
     throw new TypeError(`${where}: handle must be an object { buffer, byteOffset } such as a ${kind}'s .handle (got ${handle === null ? "null" : typeof handle})`);
   }
@@ -160,8 +234,31 @@ export function attachWord(where: string, kind: string, futex: Futex, handle: un
   if (h.kind !== undefined && h.kind !== kind) {
     throw new TypeError(`${where}: this handle belongs to a ${String(h.kind)}, not a ${kind}; attach it with ${String(h.kind)}.from()`);
   }
-  if (h.buffer === undefined) {
+  const named = h.region as Partial<RegionRef> | undefined;
+  let buffer: unknown = h.buffer;
+  if (region !== undefined) {
+    if (named !== undefined && named.name !== region.name) {
+      throw new TypeError(
+        `${where}: this handle's word lives in the shared region ${JSON.stringify(named.name)}, not in ${JSON.stringify(region.name)}; ` +
+          `pass { region: openSharedRegion(${JSON.stringify(named.name)}, ${String(named.byteLength)}) }`,
+      );
+    }
+    buffer = region.buffer;
+  } else if (named !== undefined && !(typeof buffer === "object" && buffer !== null && liveMappings.has(buffer))) {
+    throw new TypeError(
+      `${where}: this handle's word lives in the shared region ${JSON.stringify(named.name)}, and the buffer it carries here ` +
+        "is a private copy (postMessage copies mapped memory), so a primitive over it would share nothing; map the region in " +
+        `this thread and attach through it: ${kind}.from(handle, { region: openSharedRegion(${JSON.stringify(named.name)}, ${String(named.byteLength)}) })`,
+    );
+  }
+  if (h.domain !== undefined && h.domain !== futex.domain) {
+    throw new TypeError(
+      `${where}: this handle's word is driven by ${describeFutex(String(h.domain))}, and ${describeFutex(futex.domain)} ` +
+        `(${futex.name}) would sleep where those wakes never arrive; ${futexAdvice(String(h.domain))}`,
+    );
+  }
+  if (buffer === undefined) {
     throw new TypeError(`${where}: handle has no buffer; pass a ${kind}'s .handle or { buffer, byteOffset }`);
   }
-  return placeWord(where, kind, futex, h.buffer, h.byteOffset);
+  return placeWord(where, kind, futex, buffer, h.byteOffset);
 }

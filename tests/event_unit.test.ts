@@ -122,7 +122,7 @@ test("placement at a byte offset touches only its own word", () => {
   ev.set();
   ev.reset();
   assert.deepEqual([...all], [0x5a5a5a5a, 0x5a5a5a5a, 1, 0x5a5a5a5a]);
-  assert.deepEqual({ ...ev.handle }, { buffer: sab, byteOffset: 8, kind: "ManualResetEvent" });
+  assert.deepEqual({ ...ev.handle }, { buffer: sab, byteOffset: 8, kind: "ManualResetEvent", domain: "atomics" });
 });
 
 test("a pending async wait marks BUSY; set wakes it (one wakeAll) and it resolves true", async () => {

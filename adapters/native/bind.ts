@@ -204,6 +204,7 @@ const wordPointers = new WeakMap<Int32Array, unknown>();
 class BoundFutex implements NativeFutex {
   readonly name: string;
   readonly crossProcess: boolean;
+  readonly domain: "os-private" | "os-shared";
   readonly requiresSharedArrayBuffer = false;
   readonly row: string;
   #closed = false;
@@ -227,6 +228,7 @@ class BoundFutex implements NativeFutex {
     this.row = opened.row.id;
     this.name = flavor.name;
     this.crossProcess = crossProcess;
+    this.domain = crossProcess ? "os-shared" : "os-private";
     const sig = (c: CallSpec): SymbolSpec => opened.row.symbols[c.symbol];
     this.#waitSig = sig(flavor.wait);
     this.#waitArgs = new ArgList(flavor.wait, this.#waitSig);

@@ -14,6 +14,7 @@
 
 import { type FfiBackend, type FfiLibrary, bindNativeFutex, type NativeFutex, openRow } from "./bind.ts";
 import type { MemorySpec, SymbolSpec } from "./table.ts";
+import { registerMapping } from "../../core/word.ts";
 
 /** How to open a region. */
 export interface SharedRegionOptions {
@@ -169,6 +170,7 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
     lib.call("close", [fd]);
   }
   let buffer = backend.bufferAt(mapped, len);
+  registerMapping(buffer, { name: n, byteLength: len }); // primitives accept this buffer, never a copy of it
   let closed = false;
   const region: SharedRegion = {
     name: n,

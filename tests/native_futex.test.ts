@@ -110,13 +110,13 @@ test("one word, one futex family: mixing Atomics and native (or private and shar
   new Mutex({ buffer: sab, byteOffset: 0 });
   assert.throws(() => new Mutex({ buffer: sab, byteOffset: 0, futex: native!.nativeFutex() }), {
     name: "TypeError",
-    message: /already driven by the Atomics futex/,
+    message: /already driven by the Atomics futex in this thread/,
   });
   new ManualResetEvent({ buffer: sab, byteOffset: 4, futex: native!.nativeFutex() });
   assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }, { futex: native!.nativeFutex({ crossProcess: true }) }), {
-    message: /process-private OS futex/,
+    message: /already driven by a process-private native futex/,
   });
-  assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }), { message: /Atomics futex \(atomics\) cannot wake/ });
+  assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }), { message: /the Atomics futex \(atomics\) cannot wake/ });
 });
 
 test("a worker parked in an untimed native wait can be terminated and the process exits", { skip, timeout: 60_000 }, async () => {

@@ -30,8 +30,18 @@ const { values: opts } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "node,deno,bun,cross" },
     spin: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (opts.help) {
+  process.stdout.write(
+    "npm start [-- --quick] [-- --only node,deno,bun,cross] [-- --spin N]\n" +
+      "  --quick  fewer repetitions (a smoke run; verdicts are not meaningful)\n" +
+      "  --only   sections to run: node, deno, bun (one runtime's suite each), cross (processes over a region)\n" +
+      "  --spin N override the spin count of the spinning rows\n",
+  );
+  process.exit(0);
+}
 const quick = opts.quick!;
 const only = opts.only!.split(",");
 for (const o of only) if (!["node", "deno", "bun", "cross"].includes(o)) throw new RangeError(`--only: unknown section ${o} (node, deno, bun, cross)`);

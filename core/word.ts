@@ -96,6 +96,11 @@ function isArrayBuffer(b: unknown): b is ArrayBuffer {
 /** This thread's record of each word it has placed or attached: WeakMap(buffer → offset → record). */
 const records = new WeakMap<object, Map<number, WordRecord>>();
 
+/** This thread's records of words in shared regions, by region name (every mapping of it shares them). */
+const regionRecords = new Map<string, Map<number, WordRecord>>();
+/** How many live mappings of each region name this thread has. */
+const mappingCounts = new Map<string, number>();
+
 /** This thread's live mappings of shared regions (registered by the native layer when it maps one). */
 const liveMappings = new WeakMap<object, RegionRef>();
 
@@ -106,6 +111,20 @@ const liveMappings = new WeakMap<object, RegionRef>();
  */
 export function registerMapping(buffer: ArrayBuffer, region: RegionRef): void {
   liveMappings.set(buffer, Object.freeze({ name: region.name, byteLength: region.byteLength }));
+  mappingCounts.set(region.name, (mappingCounts.get(region.name) ?? 0) + 1);
+}
+
+/**
+ * Record that one mapping of the region `name` was unmapped; with the last one, this thread's
+ * records of its words go (a region created again under that name starts afresh).
+ */
+export function releaseMapping(name: string): void {
+  const n = (mappingCounts.get(name) ?? 1) - 1;
+  if (n > 0) mappingCounts.set(name, n);
+  else {
+    mappingCounts.delete(name);
+    regionRecords.delete(name);
+  }
 }
 
 /** What a user should pass to get a futex of `domain`. */
@@ -138,8 +157,14 @@ function describeFutex(domain: string): string {
  * mixing them loses wakeups. Other threads' choices are not visible here.
  */
 function claimWord(where: string, buffer: object, offset: number, futex: Futex): WordRecord {
-  let words = records.get(buffer);
-  if (words === undefined) records.set(buffer, (words = new Map()));
+  // Two mappings of one region in this thread are two buffers over the same words: key by name.
+  const region = liveMappings.get(buffer);
+  let words = region === undefined ? records.get(buffer) : regionRecords.get(region.name);
+  if (words === undefined) {
+    words = new Map();
+    if (region === undefined) records.set(buffer, words);
+    else regionRecords.set(region.name, words);
+  }
   const had = words.get(offset);
   const fam = futex.domain;
   if (had === undefined) {

@@ -166,3 +166,33 @@ test("new Mutex({ buffer, byteOffset }) over a word another worker holds is refu
     await worker.terminate();
   }
 });
+
+test("two mappings of one region in a thread share its words' records: locking through both is DeadlockError, not a hang", { skip, timeout: 30_000 }, () => {
+  const name = `/futex-sync-attach2-${process.pid}`;
+  const a = native!.openSharedRegion(name, 16, { create: true, exclusive: true });
+  const b = native!.openSharedRegion(name, 16);
+  try {
+    const m = new Mutex({ buffer: a.buffer, byteOffset: 4, futex: a.futex });
+    m.lock();
+    const same = Mutex.from(m.handle, { region: b });
+    assert.throws(() => same.lock(), { name: "DeadlockError" });
+    assert.equal(same.tryLock(), false);
+    m.unlock();
+    assert.equal(same.tryLock(), true);
+    same.unlock();
+  } finally {
+    a.close();
+    b.close();
+    a.unlink();
+  }
+  // Re-created under the same name after every mapping closed: no record (no stale holder) is left.
+  const c = native!.openSharedRegion(name, 16, { create: true, exclusive: true });
+  try {
+    const m = new Mutex({ buffer: c.buffer, byteOffset: 4, futex: c.futex });
+    assert.equal(m.lock(100), true);
+    m.unlock();
+  } finally {
+    c.close();
+    c.unlink();
+  }
+});

@@ -14,7 +14,7 @@
 
 import { type FfiBackend, type FfiLibrary, bindNativeFutex, type NativeFutex, openRow } from "./bind.ts";
 import type { MemorySpec, SymbolSpec } from "./table.ts";
-import { registerMapping } from "../../core/word.ts";
+import { registerMapping, releaseMapping } from "../../core/word.ts";
 
 /** How to open a region. */
 export interface SharedRegionOptions {
@@ -190,6 +190,7 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
       const b = buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
       if (typeof b.transfer === "function") buffer = b.transfer(0);
       lib.call("munmap", [mapped, len]);
+      releaseMapping(n);
     },
     unlink(): void {
       lib.call("shm_unlink", [cname.ptr]);

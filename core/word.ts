@@ -14,6 +14,8 @@ export interface RegionRef {
   readonly name: string;
   /** Its mapped length in bytes. */
   readonly byteLength: number;
+  /** True for a sealed region (opened by path with `openSealedRegion`). */
+  readonly sealed?: boolean;
 }
 
 /** A mapped region a primitive can be attached through: `from(handle, { region })`. */
@@ -110,7 +112,7 @@ const liveMappings = new WeakMap<object, RegionRef>();
  * notably a region's buffer copied by postMessage — is private memory nobody else sees.
  */
 export function registerMapping(buffer: ArrayBuffer, region: RegionRef): void {
-  liveMappings.set(buffer, Object.freeze({ name: region.name, byteLength: region.byteLength }));
+  liveMappings.set(buffer, Object.freeze({ name: region.name, byteLength: region.byteLength, sealed: region.sealed === true }));
   mappingCounts.set(region.name, (mappingCounts.get(region.name) ?? 0) + 1);
 }
 
@@ -125,6 +127,11 @@ export function releaseMapping(name: string): void {
     mappingCounts.delete(name);
     regionRecords.delete(name);
   }
+}
+
+/** The call that maps a region again, for error messages. */
+function openCall(r: Partial<RegionRef>): string {
+  return `${r.sealed === true ? "openSealedRegion" : "openSharedRegion"}(${JSON.stringify(r.name)}, ${String(r.byteLength)})`;
 }
 
 /** What a user should pass to get a futex of `domain`. */
@@ -265,7 +272,7 @@ export function attachWord(where: string, kind: string, futex: Futex, handle: un
     if (named !== undefined && named.name !== region.name) {
       throw new TypeError(
         `${where}: this handle's word lives in the shared region ${JSON.stringify(named.name)}, not in ${JSON.stringify(region.name)}; ` +
-          `pass { region: openSharedRegion(${JSON.stringify(named.name)}, ${String(named.byteLength)}) }`,
+          `pass { region: ${openCall(named)} }`,
       );
     }
     buffer = region.buffer;
@@ -273,7 +280,7 @@ export function attachWord(where: string, kind: string, futex: Futex, handle: un
     throw new TypeError(
       `${where}: this handle's word lives in the shared region ${JSON.stringify(named.name)}, and the buffer it carries here ` +
         "is a private copy (postMessage copies mapped memory), so a primitive over it would share nothing; map the region in " +
-        `this thread and attach through it: ${kind}.from(handle, { region: openSharedRegion(${JSON.stringify(named.name)}, ${String(named.byteLength)}) })`,
+        `this thread and attach through it: ${kind}.from(handle, { region: ${openCall(named)} })`,
     );
   }
   if (h.domain !== undefined && h.domain !== futex.domain) {

@@ -135,6 +135,25 @@ test("a region Mutex's handle posted to a worker: the copy is refused; attached 
   }
 });
 
+test("a sealed region's handle posted to a worker names openSealedRegion; attached through it, it excludes", { skip, timeout: 30_000 }, async () => {
+  const region = native!.createSealedRegion(64);
+  const { worker, next } = probe({ how: "copy", handle: new Mutex({ buffer: region.buffer, byteOffset: 8, futex: region.futex }).handle });
+  try {
+    const m = Mutex.from({ buffer: region.buffer, byteOffset: 8 }, { futex: region.futex });
+    const r = await next();
+    assert.equal(r.ok, true, String(r.error));
+    assert.match((r.overCopy as { message: string }).message, new RegExp(`region: openSealedRegion\\("${region.path}", 64\\)`));
+    assert.equal(r.locked, true);
+    assert.equal(m.tryLock(), false, "one holder");
+    worker.postMessage("unlock");
+    assert.equal((await next()).unlocked, true);
+    assert.equal(m.tryLock(), true);
+  } finally {
+    await worker.terminate();
+    region.close();
+  }
+});
+
 test("a worker attaching to a native-futex Mutex without { futex } is refused, naming nativeFutex()", { skip, timeout: 30_000 }, async () => {
   const m = new Mutex({ futex: native!.nativeFutex() });
   assert.equal(m.handle.domain, "os-private");

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bindNativeFutex, type NativeFutex } from "../adapters/native/bind.ts";
-import { FfiPermissionError, FutexClosedError } from "../adapters/native/errors.ts";
+import { FfiPermissionError, FutexClosedError, SharedRegionPermissionError } from "../adapters/native/errors.ts";
 import { openRegionWith, unlinkRegionWith } from "../adapters/native/shared_memory.ts";
 import { NATIVE_TABLE, type NativeType, type SymbolSpec } from "../adapters/native/table.ts";
 import {
@@ -116,6 +116,10 @@ interface Memory {
   readonly O_EXCL: number;
   /** The function returning `int *` to this thread's errno. */
   readonly errno: string;
+  /** `struct stat` of the plain `fstat` symbol on this row's test architecture: its size and field offsets. */
+  readonly stat: { size: number; st_mode: number; st_uid: number; st_size: number };
+  /** How a region being created gets its length: reserved (posix_fallocate) or only set (ftruncate). */
+  readonly grow: "posix_fallocate" | "ftruncate";
 }
 
 interface Row {
@@ -143,8 +147,7 @@ interface Row {
 }
 
 const INT_MAX = 0x7fffffff;
-/** <unistd.h> SEEK_END; <sys/mman.h> PROT_READ 1, PROT_WRITE 2, MAP_SHARED 1 — the same on every POSIX row. */
-const SEEK_END = 2;
+/** <sys/mman.h> PROT_READ 1, PROT_WRITE 2, MAP_SHARED 1 — the same on every POSIX row. */
 const PROT_READ = 1;
 const PROT_WRITE = 2;
 const MAP_SHARED = 1;
@@ -188,8 +191,20 @@ function linux(id: string, arch: string, SYS_futex: number): Row {
     timedOut: -1,
     sliceNs: (c) => timespecNs(c.args[4]),
     // <fcntl.h> (asm-generic/fcntl.h): O_RDWR 02, O_CREAT 0100, O_EXCL 0200; glibc <errno.h>:
-    // errno is *__errno_location(); glibc 2.34+ has shm_open in libc.so.6.
-    memory: { library: "libc.so.6", O_RDWR: 0o2, O_CREAT: 0o100, O_EXCL: 0o200, errno: "__errno_location" },
+    // errno is *__errno_location(); glibc 2.34+ has shm_open in libc.so.6. struct stat
+    // (<bits/struct_stat.h>): x86_64 { u64 st_dev, st_ino, st_nlink; u32 st_mode @24, st_uid @28,
+    // st_gid, pad; u64 st_rdev; i64 st_size @48; … } 144 bytes; aarch64 (asm-generic/stat.h)
+    // { u64 st_dev, st_ino; u32 st_mode @16, st_nlink, st_uid @24, st_gid; u64 st_rdev, pad;
+    // i64 st_size @48; … } 128 bytes. posix_fallocate(3) reserves the pages (tmpfs: ENOSPC now, not SIGBUS later).
+    memory: {
+      library: "libc.so.6",
+      O_RDWR: 0o2,
+      O_CREAT: 0o100,
+      O_EXCL: 0o200,
+      errno: "__errno_location",
+      stat: arch === "x64" ? { size: 144, st_mode: 24, st_uid: 28, st_size: 48 } : { size: 128, st_mode: 16, st_uid: 24, st_size: 48 },
+      grow: "posix_fallocate",
+    },
   };
 }
 
@@ -240,6 +255,10 @@ const DARWIN_MEMORY: Memory = {
   O_CREAT: 0x200,
   O_EXCL: 0x800,
   errno: "__error",
+  // <sys/stat.h>, 64-bit inode (arm64's only `fstat`): { i32 st_dev; u16 st_mode @4; u16 st_nlink;
+  // u64 st_ino; u32 st_uid @16; …; 4 timespecs @32; i64 st_size @96; … } 144 bytes. No posix_fallocate.
+  stat: { size: 144, st_mode: 4, st_uid: 16, st_size: 96 },
+  grow: "ftruncate",
 };
 function osSync(shared: boolean): Flavor {
   const flags = shared ? OS_SYNC_SHARED : 0;
@@ -303,7 +322,9 @@ const DARWIN_ULOCK: Row = {
   notWoken: { "-1 (errno ETIMEDOUT or EINTR)": -1 },
   timedOut: -1,
   sliceNs: (c) => (c.args[3] as number) * 1e3,
-  memory: DARWIN_MEMORY,
+  // x86_64's plain `fstat` fills the legacy 32-bit-inode struct stat: { i32 st_dev; u32 st_ino;
+  // u16 st_mode @8; u16 st_nlink; u32 st_uid @12; …; 3 timespecs @24; i64 st_size @72; … } 120 bytes.
+  memory: { ...DARWIN_MEMORY, stat: { size: 120, st_mode: 8, st_uid: 12, st_size: 72 } },
 };
 
 // FreeBSD _umtx_op(2):
@@ -346,7 +367,15 @@ const FREEBSD: Row = {
   notWoken: { "-1 (errno ETIMEDOUT or EINTR)": -1 },
   timedOut: -1,
   sliceNs: (c) => timespecNs(c.args[4]),
-  memory: { library: "libc.so.7", ...BSD_FLAGS, errno: "__error" }, // <errno.h>: errno is *__error()
+  // <errno.h>: errno is *__error(). struct stat (FreeBSD 12+): { u64 st_dev, st_ino, st_nlink;
+  // u16 st_mode @24; i16 st_bsdflags; u32 st_uid @28; …; 4 timespecs @48; i64 st_size @112; … } 224 bytes.
+  memory: {
+    library: "libc.so.7",
+    ...BSD_FLAGS,
+    errno: "__error",
+    stat: { size: 224, st_mode: 24, st_uid: 28, st_size: 112 },
+    grow: "ftruncate",
+  },
 };
 
 // OpenBSD futex(2):
@@ -383,7 +412,15 @@ const OPENBSD: Row = {
   },
   timedOut: -1,
   sliceNs: (c) => timespecNs(c.args[3]),
-  memory: { library: "libc.so", ...BSD_FLAGS, errno: "__errno" }, // <errno.h>: errno is *__errno()
+  // <errno.h>: errno is *__errno(). struct stat: { u32 st_mode @0; i32 st_dev; u64 st_ino;
+  // u32 st_nlink; u32 st_uid @20; …; 3 timespecs @32; i64 st_size @80; … } 128 bytes.
+  memory: {
+    library: "libc.so",
+    ...BSD_FLAGS,
+    errno: "__errno",
+    stat: { size: 128, st_mode: 0, st_uid: 20, st_size: 80 },
+    grow: "ftruncate",
+  },
 };
 
 const ROWS: readonly Row[] = [
@@ -616,12 +653,24 @@ for (const row of ROWS) {
 
   const memory = row.memory;
   if (memory) {
-    test(`${row.id}: shared region — shm_open, lseek, ftruncate, mmap, close, munmap, shm_unlink with ${row.os}'s constants; errno from ${memory.errno}()`, () => {
+    test(`${row.id}: shared region — shm_open, fstat, geteuid, ${memory.grow}, mmap, close, munmap, shm_unlink with ${row.os}'s constants; errno from ${memory.errno}()`, () => {
       const fake = new FakeFfi(row.os, row.arch, row.missing);
       const FD = 5;
+      const UID = 501;
       const mapping = new FakePointer(new ArrayBuffer(64), 0);
-      const answers: Record<string, number> = { shm_open: FD, lseek: 0, ftruncate: 0, close: 0, munmap: 0, shm_unlink: 0 };
-      fake.respond = (c) => answers[c.symbol] ?? assert.fail(`unexpected ${c.symbol}`);
+      /** What fstat(2) reports: filled into the caller's struct stat at this row's offsets. */
+      const file = { mode: 0o100600, uid: UID, size: 0 };
+      const fstat = (c: RecordedCall): number => {
+        const p = pointerArg(c.args[1], "fstat's struct stat").pointer;
+        assert.equal(p.buffer.byteLength - p.byteOffset, memory.stat.size, "a buffer of sizeof(struct stat)");
+        const dv = new DataView(p.buffer as ArrayBuffer, p.byteOffset);
+        dv.setUint16(memory.stat.st_mode, file.mode, LE);
+        dv.setUint32(memory.stat.st_uid, file.uid, LE);
+        dv.setBigInt64(memory.stat.st_size, BigInt(file.size), LE);
+        return 0;
+      };
+      const answers: Record<string, number> = { shm_open: FD, geteuid: UID, [memory.grow]: 0, close: 0, munmap: 0, shm_unlink: 0 };
+      fake.respond = (c) => (c.symbol === "fstat" ? fstat(c) : answers[c.symbol] ?? assert.fail(`unexpected ${c.symbol}`));
       fake.respondPointer = () => mapping;
       const region = openRegionWith(fake, "r", 64, { create: true, exclusive: true });
       assert.equal(region.futex.name, row.shared!.name);
@@ -633,10 +682,12 @@ for (const row of ROWS) {
       const want = [
         // shm_open(3): int shm_open(const char *name, int oflag, mode_t mode)
         call("shm_open", cString("/r"), memory.O_RDWR | memory.O_CREAT | memory.O_EXCL, 0o600),
-        // lseek(2): off_t lseek(int fd, off_t offset, int whence) — the region's current size
-        call("lseek", FD, 0, SEEK_END),
-        // ftruncate(2): int ftruncate(int fd, off_t length)
-        call("ftruncate", FD, 64),
+        // fstat(2): int fstat(int fd, struct stat *buf) — type, owner, permissions, current size
+        call("fstat", FD, { pointer: "byte 0 of some other buffer" }),
+        // geteuid(2): uid_t geteuid(void) — the owner a region must have
+        call("geteuid"),
+        // posix_fallocate(3): int posix_fallocate(int fd, off_t offset, off_t len); ftruncate(2): int ftruncate(int fd, off_t length)
+        memory.grow === "posix_fallocate" ? call("posix_fallocate", FD, 0, 64) : call("ftruncate", FD, 64),
         // mmap(2): void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
         call("mmap", null, 64, PROT_READ | PROT_WRITE, MAP_SHARED, FD, 0),
         call("close", FD),
@@ -652,6 +703,16 @@ for (const row of ROWS) {
           : r;
       });
       assert.deepEqual(got, want);
+
+      // The same struct stat read back: another owner, or a group-writable mode, is refused by name.
+      for (const [uid, mode, shown] of [[0, 0o100600, "uid 0 with mode 0600"], [UID, 0o100660, `uid ${UID} with mode 0660`]] as const) {
+        Object.assign(file, { uid, mode, size: 64 });
+        fake.calls.length = 0;
+        assert.throws(() => openRegionWith(fake, "r", 64), (e: unknown) => e instanceof SharedRegionPermissionError && e.message.includes(shown));
+        assert.deepEqual(fake.calls.map((c) => c.symbol), ["shm_open", "fstat", "geteuid", "close"]);
+      }
+      Object.assign(file, { uid: UID, mode: 0o100600, size: 32 });
+      assert.throws(() => openRegionWith(fake, "r", 64), { name: "RangeError", message: /has 32 bytes/ });
 
       // A failing shm_open reads errno through this OS's errno function and names it.
       const f = new FakeFfi(row.os, row.arch, row.missing);

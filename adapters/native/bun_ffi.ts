@@ -16,7 +16,16 @@
 
 import type { FfiBackend, FfiLibrary, NativeFutex, NativeFutexOptions } from "./bind.ts";
 import { bindNativeFutex } from "./bind.ts";
-import { openRegionWith, type SharedRegion, type SharedRegionOptions, unlinkRegionWith } from "./shared_memory.ts";
+import {
+  createSealedRegionWith,
+  openRegionWith,
+  openSealedRegionWith,
+  type SealedRegion,
+  type SealedRegionOptions,
+  type SharedRegion,
+  type SharedRegionOptions,
+  unlinkRegionWith,
+} from "./shared_memory.ts";
 import type { NativeType, SymbolSpec } from "./table.ts";
 
 /** The slice of `bun:ffi` this layer uses (declared here so the file type-checks anywhere). */
@@ -150,6 +159,11 @@ export function nativeFutex(options?: NativeFutexOptions): NativeFutex {
 
 /**
  * Open (or with `{ create: true }` create) the named shared-memory region of `byteLength` bytes.
+ * Refuses (SharedRegionPermissionError) a region owned by another user or writable by group or
+ * others unless `{ allowForeign: true }`, and anything that is not a regular file. On Linux a
+ * region being created is reserved in /dev/shm, so a full /dev/shm is an ENOSPC error here
+ * rather than a SIGBUS later. Anyone who can open the name can still truncate it: for words a
+ * co-tenant must not be able to pull away, use {@link createSealedRegion}.
  *
  * @example
  * ```ts
@@ -161,6 +175,42 @@ export function nativeFutex(options?: NativeFutexOptions): NativeFutex {
  */
 export function openSharedRegion(name: string, byteLength: number, options?: SharedRegionOptions): SharedRegion {
   return openRegionWith(bunBackend, name, byteLength, options);
+}
+
+/**
+ * Create a sealed region (Linux): anonymous shared memory whose size nobody can change, so no
+ * process can make another die of SIGBUS by truncating it. Other processes of this user open it
+ * with {@link openSealedRegion} and its `path` (`/proc/<pid>/fd/<fd>`), valid while it is open
+ * here. Elsewhere: UnsupportedPlatformError.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from "@futex/sync";
+ * import { createSealedRegion } from "@futex/sync/bun";
+ * using region = createSealedRegion(4096);
+ * const m = new Mutex({ buffer: region.buffer, byteOffset: 0, futex: region.futex });
+ * console.log(region.path); // another process: openSealedRegion(path, 4096)
+ * ```
+ */
+export function createSealedRegion(byteLength: number, options?: SealedRegionOptions): SealedRegion {
+  return createSealedRegionWith(bunBackend, byteLength, options);
+}
+
+/**
+ * Open a sealed region by the `path` its holder gave (Linux), checking that the seals are there
+ * (SharedRegionPermissionError if not) and that it has at least `byteLength` bytes.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from "@futex/sync";
+ * import { openSealedRegion } from "@futex/sync/bun";
+ * const path = "/proc/1234/fd/7"; // the holder's region.path
+ * using region = openSealedRegion(path, 4096);
+ * const m = Mutex.from({ buffer: region.buffer, byteOffset: 0 }, { futex: region.futex });
+ * ```
+ */
+export function openSealedRegion(path: string, byteLength: number, options?: SealedRegionOptions): SealedRegion {
+  return openSealedRegionWith(bunBackend, path, byteLength, options);
 }
 
 /** Remove a region's name (`shm_unlink`); false if there was none. */

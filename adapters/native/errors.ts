@@ -21,3 +21,13 @@ export class UnsupportedPlatformError extends Error {
   /** Always "UnsupportedPlatformError". */
   override name = "UnsupportedPlatformError";
 }
+
+/**
+ * Thrown when a shared region is not safely this process's: owned by another user, writable by
+ * group or others, not a regular file, or (sealed regions) missing its seals. The message names
+ * the owner uid, the mode in octal, and what to do (`{ allowForeign: true }` where that applies).
+ */
+export class SharedRegionPermissionError extends Error {
+  /** Always "SharedRegionPermissionError". */
+  override name = "SharedRegionPermissionError";
+}

@@ -1,13 +1,13 @@
 /**
  * What both runtime entry points (`@futex/sync/deno`, `@futex/sync/bun`) export beside their
- * bound `nativeFutex` and `openSharedRegion`: the table, its lookup, the errors and the types.
+ * bound `nativeFutex` and region functions: the table, its lookup, the errors and the types.
  *
  * @module
  */
 
-export { FfiPermissionError, FutexClosedError, UnsupportedPlatformError } from "./errors.ts";
+export { FfiPermissionError, FutexClosedError, SharedRegionPermissionError, UnsupportedPlatformError } from "./errors.ts";
 export type { NativeFutex, NativeFutexOptions } from "./bind.ts";
-export type { SharedRegion, SharedRegionOptions } from "./shared_memory.ts";
+export type { SealedRegion, SealedRegionOptions, SharedRegion, SharedRegionOptions } from "./shared_memory.ts";
 export {
   type ArgSpec,
   type CallSpec,
@@ -22,6 +22,8 @@ export {
   normalizeArch,
   normalizeOs,
   rowsFor,
+  type SealSpec,
+  type StatLayout,
   type SymbolSpec,
   type TimeoutEncoding,
   type WaitSpec,

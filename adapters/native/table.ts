@@ -79,11 +79,46 @@ export interface FlavorSpec {
   readonly wakeAll: CallSpec;
 }
 
-/** POSIX shared memory: `shm_open` + `ftruncate` + `mmap(MAP_SHARED)`, and the constants they take. */
+/**
+ * Where `fstat` writes the fields a region checks, in this OS's `struct stat` (64-bit
+ * little-endian hosts: `st_mode` is read as its low 16 bits, which hold the type and permissions
+ * whether `mode_t` is 16 or 32 bits wide).
+ */
+export interface StatLayout {
+  /** sizeof(struct stat): the buffer handed to `fstat`. */
+  readonly size: number;
+  /** Offset of `st_mode` (file type and permission bits). */
+  readonly st_mode: number;
+  /** Offset of `st_uid` (owner, 32 bits). */
+  readonly st_uid: number;
+  /** Offset of `st_size` (length in bytes, 64 bits). */
+  readonly st_size: number;
+}
+
+/**
+ * Linux sealed regions: `memfd_create` + `posix_fallocate` + `fcntl(F_ADD_SEALS)`, opened by other
+ * processes through the holder's `/proc/<pid>/fd/<fd>` (memfd_create(2), fcntl(2) "File Sealing").
+ */
+export interface SealSpec {
+  /** memfd_create(2) flags: MFD_CLOEXEC | MFD_ALLOW_SEALING. */
+  readonly MFD_FLAGS: number;
+  /** open(2) flag: close on exec. */
+  readonly O_CLOEXEC: number;
+  /** fcntl(2) commands. */
+  readonly F_ADD_SEALS: number;
+  readonly F_GET_SEALS: number;
+  /** The seals a sealed region carries: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL. */
+  readonly SEALS: number;
+}
+
+/**
+ * POSIX shared memory: `shm_open` + `fstat` + `ftruncate` (or `posix_fallocate`) +
+ * `mmap(MAP_SHARED)`, and the constants and layouts they take.
+ */
 export interface MemorySpec {
   /** Library holding the calls. */
   readonly library: string;
-  /** shm_open, shm_unlink, ftruncate, mmap, munmap, close. */
+  /** shm_open, shm_unlink, ftruncate, fstat, geteuid, mmap, munmap, close (and the Linux extras). */
   readonly symbols: Readonly<Record<string, SymbolSpec>>;
   /** open(2) flag: read and write. */
   readonly O_RDWR: number;
@@ -95,6 +130,22 @@ export interface MemorySpec {
   readonly PROT_READ_WRITE: number;
   /** mmap(2) flag: share the mapping with other processes. */
   readonly MAP_SHARED: number;
+  /**
+   * mmap(2) flags MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED: what `close()` maps over a region whose
+   * buffer the user transferred, so the moved ArrayBuffer never points at unmapped memory.
+   */
+  readonly MAP_PRIVATE_ANON_FIXED: number;
+  /** `struct stat` of this row's `fstat`, per architecture. */
+  readonly stat: Readonly<Partial<Record<NativeArch, StatLayout>>>;
+  /**
+   * How a region being created or grown gets its pages: `"posix_fallocate"` reserves them (a full
+   * /dev/shm is ENOSPC at open instead of SIGBUS at first touch); `"ftruncate"` only sets the size.
+   */
+  readonly grow: "posix_fallocate" | "ftruncate";
+  /** Longest name, in UTF-8 bytes after the leading slash. */
+  readonly nameMaxBytes: number;
+  /** Sealed regions (Linux only). */
+  readonly sealed?: SealSpec;
 }
 
 /** The operating systems a row can describe (names as in `Deno.build.os` / `process.platform`). */
@@ -146,9 +197,33 @@ const POSIX_MEMORY_SYMBOLS: Readonly<Record<string, SymbolSpec>> = {
   shm_open: { parameters: ["pointer", "i32", "u32"], result: "i32" },
   shm_unlink: { parameters: ["pointer"], result: "i32" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  // int fstat(int fd, struct stat *buf): a real symbol in glibc ≥ 2.33 (before, a macro over __fxstat).
+  fstat: { parameters: ["i32", "pointer"], result: "i32" },
+  geteuid: { parameters: [], result: "u32" },
   mmap: { parameters: ["pointer", "u64", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "u64"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+};
+
+const LINUX_MEMORY_SYMBOLS: Readonly<Record<string, SymbolSpec>> = {
+  ...POSIX_MEMORY_SYMBOLS,
+  // int posix_fallocate(int fd, off_t offset, off_t len): returns the error number itself, not -1.
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  // int memfd_create(const char *name, unsigned int flags): glibc ≥ 2.27.
+  memfd_create: { parameters: ["pointer", "u32"], result: "i32" },
+  // int fcntl(int fd, int cmd, ...) and int open(const char *path, int flags, ...): variadic, but
+  // x86_64 and aarch64 Linux pass variadic integers like fixed ones; open gets no mode (no O_CREAT).
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  open: { parameters: ["pointer", "i32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
+};
+
+// struct stat, <bits/struct_stat.h>: x86_64 has its own layout (st_nlink before st_mode, both
+// 64-bit words first); aarch64 uses asm-generic/stat.h.
+const LINUX_STAT: Readonly<Record<NativeArch, StatLayout>> = {
+  x86_64: { size: 144, st_mode: 24, st_uid: 28, st_size: 48 },
+  aarch64: { size: 128, st_mode: 16, st_uid: 24, st_size: 48 },
 };
 
 function linuxFlavor(nr: number, shared: boolean): FlavorSpec {
@@ -177,12 +252,23 @@ function linuxRow(arch: NativeArch, nr: number): NativeRow {
     shared: linuxFlavor(nr, true),
     memory: {
       library: "libc.so.6", // glibc ≥ 2.34 has shm_open in libc proper
-      symbols: POSIX_MEMORY_SYMBOLS,
+      symbols: LINUX_MEMORY_SYMBOLS,
       O_RDWR: 0o2,
       O_CREAT: 0o100,
       O_EXCL: 0o200,
       PROT_READ_WRITE: 3,
       MAP_SHARED: 1,
+      MAP_PRIVATE_ANON_FIXED: 0x02 | 0x20 | 0x10,
+      stat: { [arch]: LINUX_STAT[arch] },
+      grow: "posix_fallocate",
+      nameMaxBytes: 255, // NAME_MAX: the name is a file in /dev/shm
+      sealed: {
+        MFD_FLAGS: 0x1 | 0x2, // MFD_CLOEXEC | MFD_ALLOW_SEALING
+        O_CLOEXEC: 0o2000000,
+        F_ADD_SEALS: 1033,
+        F_GET_SEALS: 1034,
+        SEALS: 0x2 | 0x4 | 0x1, // F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL
+      },
     },
     notes: `futex(2) through syscall(${nr}, …) in glibc; shared flavour omits FUTEX_PRIVATE_FLAG so waiters are keyed by page (MAP_SHARED works across processes)`,
   };
@@ -229,6 +315,9 @@ function osSyncFlavor(shared: boolean): FlavorSpec {
   };
 }
 
+// struct stat as the plain `fstat` symbol fills it (<sys/stat.h>, unverified on a real Mac): arm64
+// has only the 64-bit-inode layout (__DARWIN_STRUCT_STAT64); on x86_64 `fstat` is the legacy
+// 32-bit-inode layout (the 64-bit one is `fstat$INODE64`). Both: mode_t u16, uid_t u32, off_t i64.
 const DARWIN_MEMORY: MemorySpec = {
   library: "/usr/lib/libSystem.B.dylib",
   symbols: POSIX_MEMORY_SYMBOLS,
@@ -237,6 +326,13 @@ const DARWIN_MEMORY: MemorySpec = {
   O_EXCL: 0x800,
   PROT_READ_WRITE: 3,
   MAP_SHARED: 1,
+  MAP_PRIVATE_ANON_FIXED: 0x02 | 0x1000 | 0x10,
+  stat: {
+    aarch64: { size: 144, st_mode: 4, st_uid: 16, st_size: 96 },
+    x86_64: { size: 120, st_mode: 8, st_uid: 12, st_size: 72 },
+  },
+  grow: "ftruncate", // no posix_fallocate in libSystem
+  nameMaxBytes: 30, // PSHMNAMLEN 31 counts the leading slash
 };
 
 const DARWIN_OS_SYNC: NativeRow = {
@@ -310,6 +406,8 @@ function umtxFlavor(shared: boolean): FlavorSpec {
   };
 }
 
+const FREEBSD_STAT: StatLayout = { size: 224, st_mode: 24, st_uid: 28, st_size: 112 };
+
 const FREEBSD: NativeRow = {
   id: "freebsd",
   os: "freebsd",
@@ -318,7 +416,13 @@ const FREEBSD: NativeRow = {
   symbols: { _umtx_op: { parameters: ["pointer", "i32", "u64", "u64", "pointer"], result: "i32" } },
   private: umtxFlavor(false),
   shared: umtxFlavor(true),
-  memory: { ...DARWIN_MEMORY, library: "libc.so.7", O_EXCL: 0x800 },
+  // struct stat (FreeBSD 12+ <sys/stat.h>, ino64): st_mode u16 at 24, st_uid 28, st_size 112, 224 bytes.
+  memory: {
+    ...DARWIN_MEMORY,
+    library: "libc.so.7",
+    stat: { x86_64: FREEBSD_STAT, aarch64: FREEBSD_STAT },
+    nameMaxBytes: 255, // conservative: FreeBSD accepts longer (MAXPATHLEN)
+  },
   notes: "FreeBSD 11+; umtx_time is relative on CLOCK_MONOTONIC (4) with flags 0",
 };
 
@@ -340,6 +444,8 @@ function openbsdFlavor(shared: boolean): FlavorSpec {
   };
 }
 
+const OPENBSD_STAT: StatLayout = { size: 128, st_mode: 0, st_uid: 20, st_size: 80 };
+
 const OPENBSD: NativeRow = {
   id: "openbsd",
   os: "openbsd",
@@ -348,7 +454,13 @@ const OPENBSD: NativeRow = {
   symbols: { futex: { parameters: ["pointer", "i32", "i32", "pointer", "pointer"], result: "i32" } },
   private: openbsdFlavor(false),
   shared: openbsdFlavor(true),
-  memory: { ...DARWIN_MEMORY, library: "libc.so", O_EXCL: 0x800 },
+  // struct stat (OpenBSD <sys/stat.h>): st_mode u32 first, st_uid 20, st_size 80, 128 bytes.
+  memory: {
+    ...DARWIN_MEMORY,
+    library: "libc.so",
+    stat: { x86_64: OPENBSD_STAT, aarch64: OPENBSD_STAT },
+    nameMaxBytes: 255, // conservative: NAME_MAX
+  },
   notes: "OpenBSD 6.2+; older man pages return the error number instead of -1 (the binder only tests for 0)",
 };
 

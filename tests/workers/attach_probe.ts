@@ -27,7 +27,8 @@ let m: Mutex | undefined;
 let close = (): void => {};
 if (how === "copy") {
   const overCopy = refusal(() => Mutex.from(handle, { futex: native.nativeFutex({ crossProcess: true }) }).tryLock());
-  const region = native.openSharedRegion(handle.region!.name, handle.region!.byteLength);
+  const { name, byteLength, sealed } = handle.region!;
+  const region = sealed ? native.openSealedRegion(name, byteLength) : native.openSharedRegion(name, byteLength);
   close = () => region.close();
   m = Mutex.from(handle, { region });
   post({ ok: true, overCopy, locked: m.tryLock() });

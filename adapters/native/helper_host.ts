@@ -1,0 +1,56 @@
+/**
+ * Starting a helper thread for async native waits (Deno and Bun alike): a `node:worker_threads`
+ * Worker running wait_helper_worker.ts, unref'd at once so it never keeps the process alive.
+ *
+ * Why node:worker_threads: a Deno web Worker keeps the process alive for as long as it exists
+ * (measured: a worker blocked in an FFI call, or idle, holds `deno run` open), and has no
+ * `unref()`; the node:worker_threads Worker of Deno and Bun has one, inherits the parent's
+ * permissions (Deno: FFI), and runs a .ts module in both.
+ *
+ * Lifetime: the helper returns to its event loop every POLL_MS (wait_helper.ts). If its owner
+ * thread is terminated, Deno terminates the nested worker at that point; Bun does not, but closes
+ * the MessagePort the owner kept (port1 below) — the helper sees "close" and exits. Either way an
+ * orphaned helper is gone within about POLL_MS.
+ *
+ * @module
+ */
+
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { HelperHandle, HelperInit } from "./wait_service.ts";
+
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** Start one helper worker for `init`. */
+export function startWorkerHelper(init: HelperInit): HelperHandle {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(new URL(`./wait_helper_worker${ext}`, import.meta.url), {
+    workerData: { init, port: port2 },
+    transferList: [port2] as never,
+  });
+  worker.unref();
+  port1.unref();
+  const listeners: ((error?: Error) => void)[] = [];
+  let exited = false;
+  let failure: Error | undefined;
+  const exit = (): void => {
+    if (exited) return;
+    exited = true;
+    port1.close();
+    for (const l of listeners) l(failure);
+  };
+  worker.on("error", (e: unknown) => {
+    failure = e instanceof Error ? e : new Error(String(e));
+    exit();
+  });
+  worker.on("exit", exit);
+  return {
+    onExit(listener) {
+      if (exited) listener(failure);
+      else listeners.push(listener);
+    },
+    terminate() {
+      Atomics.store(new Int32Array(init.sab), 3, 1); // STOP: a helper blocked in the OS sees it within POLL_MS
+      void worker.terminate();
+    },
+  };
+}

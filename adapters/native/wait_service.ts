@@ -187,6 +187,8 @@ export interface ServiceStats {
   readonly entries: number;
   /** Pending waits. */
   readonly waiters: number;
+  /** Every helper sleeps on the latest entry list (SEEN = CTL): registered words are being watched. */
+  readonly synced: boolean;
 }
 
 /** The services of this thread for `backend`, by key (row/flavour/path). */
@@ -225,6 +227,7 @@ export class WaitService {
       helpers: this.#helpers.length,
       entries,
       waiters: this.#waiters,
+      synced: this.#helpers.every((h) => Atomics.load(h.i32, SEEN) === Atomics.load(h.i32, CTL)),
     };
   }
 
@@ -397,7 +400,15 @@ export class WaitService {
     const live = this.#helpers.filter((h) => !h.dead && !h.stopping);
     const perHelper = this.#path === "waitv" ? SLOTS : SLICES_PER_HELPER;
     let best: Helper | undefined;
-    for (const h of live) if (h.used < perHelper && (best === undefined || h.used < best.used)) best = h;
+    // waitv: fill the first helper with room (fewest threads); slices: the least busy (shortest turns).
+    for (const h of live) {
+      if (h.used >= perHelper) continue;
+      if (this.#path === "waitv") {
+        best = h;
+        break;
+      }
+      if (best === undefined || h.used < best.used) best = h;
+    }
     if (best) return best;
     if (live.length < MAX_HELPERS) return this.#startHelper();
     for (const h of live) {

@@ -7,7 +7,8 @@
  *   1. STOP set, or the owner thread is gone → return (the worker then exits);
  *   2. c = CTL; list = every slot with gen ≠ 0 whose firedGen ≠ gen (a fired entry stays out
  *      until the owner re-arms it: no spinning on a word that changed); SEEN = c (the owner
- *      frees a retired slot only when SEEN has passed its retirement);
+ *      frees a retired slot only when SEEN has passed its retirement); a retired slot that left
+ *      the list → report, so the owner frees it now;
  *   3. sleep:
  *      waitv:  futex_waitv([CTL = c, …list], absolute timeout now + POLL_MS on CLOCK_REALTIME)
  *              · index i ≥ 1 → fire entry i WOKEN;
@@ -74,11 +75,19 @@ export async function runHelper(init: HelperInit, env: HelperEnv): Promise<void>
   const addrs: bigint[] = [];
   const exps: number[] = [];
 
+  const report = (): void => {
+    Atomics.add(i32, REPORT, 1);
+    Atomics.notify(i32, REPORT);
+  };
+  let listed = new Set<number>();
   const build = (): number => {
     const c = Atomics.load(i32, CTL);
+    const before = listed;
+    listed = new Set();
     ks.length = gens.length = addrs.length = exps.length = 0;
     for (let k = 1; k <= SLOTS; k++) {
       const g = Atomics.load(i32, GEN + k);
+      if (g !== 0) listed.add(k); // registered (listed or fired): its retirement is reported
       if (g === 0 || Atomics.load(i32, FIRED_GEN + k) === g) continue;
       const a = Atomics.load(i64, ADDR + k);
       const e = Atomics.load(i32, EXPECTED + k);
@@ -89,15 +98,18 @@ export async function runHelper(init: HelperInit, env: HelperEnv): Promise<void>
       exps.push(e);
     }
     Atomics.store(i32, SEEN, c);
+    // A slot the owner retired since the last build: tell it (it frees the slot once SEEN passed it).
+    for (const k of before) {
+      if (!listed.has(k) && Atomics.load(i32, GEN + k) === 0) {
+        report();
+        break;
+      }
+    }
     return c;
   };
   const fire = (i: number, kind: number): void => {
     Atomics.store(i32, FIRED_KIND + ks[i], kind);
     Atomics.store(i32, FIRED_GEN + ks[i], gens[i]);
-  };
-  const report = (): void => {
-    Atomics.add(i32, REPORT, 1);
-    Atomics.notify(i32, REPORT);
   };
   let lastPause = Date.now();
   const pauseDue = async (): Promise<void> => {

@@ -68,6 +68,8 @@ export const SLOTS = 127;
 export const MAX_HELPERS = 4;
 /** Slots a "slices" helper takes before the next helper starts (turns get slower with more). */
 export const SLICES_PER_HELPER = 16;
+/** How often retiring slots are re-checked while some are left (ms). */
+export const SWEEP_MS = 100;
 /** A helper without entries for this long is stopped (a new one starts on the next wait). */
 export const IDLE_STOP_MS = 2000;
 
@@ -144,6 +146,8 @@ interface Helper {
   /** STOP was set: no new entries go to it. */
   stopping: boolean;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Re-checks retiring slots until none is left (the helper's report usually frees them first). */
+  sweepTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** A timer that does not keep the process alive (Node/Bun: unref(); Deno: Deno.unrefTimer). */
@@ -336,6 +340,22 @@ export class WaitService {
     }
     slot.retireCtl = this.#bump(h);
     this.#reclaim(slot);
+    if (h.slots[slot.k] === slot) this.#sweepLater(h);
+  }
+
+  /** Reclaim `h`'s retiring slots in a while (a slot retired before the helper ever listed it gets no report). */
+  #sweepLater(h: Helper): void {
+    if (h.sweepTimer !== undefined) return;
+    h.sweepTimer = unrefTimer(() => {
+      h.sweepTimer = undefined;
+      let left = false;
+      for (const s of h.slots) {
+        if (s?.retireCtl === undefined) continue;
+        this.#reclaim(s);
+        if (h.slots[s.k] === s) left = true;
+      }
+      if (left && !h.dead) this.#sweepLater(h);
+    }, SWEEP_MS);
   }
 
   /** A retiring slot: pass on a wake it took; free it once the helper's list no longer has it. */
@@ -436,6 +456,7 @@ export class WaitService {
       dead: undefined,
       stopping: false,
       idleTimer: undefined,
+      sweepTimer: undefined,
     };
     this.#helpers.push(h);
     h.handle = this.backend.startHelper({ sab, path: this.#path, row: this.row, crossProcess: this.crossProcess });
@@ -447,6 +468,7 @@ export class WaitService {
   #helperExited(h: Helper, error?: Error): void {
     if (h.dead) return;
     if (h.idleTimer !== undefined) clearTimeout(h.idleTimer);
+    if (h.sweepTimer !== undefined) clearTimeout(h.sweepTimer);
     h.dead = new Error(
       `native waitAsync: the helper thread stopped (${error ? `${error.name}: ${error.message}` : "it exited"}); ` +
         "the pending waits are rejected — retry the wait (a new helper starts)",

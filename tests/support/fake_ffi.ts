@@ -283,6 +283,14 @@ export class FakeKernel {
   readonly woken = new Map<bigint, number>();
   /** futex_waitv calls seen, with their entry counts. */
   readonly waitvSizes: number[] = [];
+  /** Pretend to be a kernel older than 5.16: futex_waitv fails with ENOSYS. */
+  noWaitv = false;
+  readonly #sleepers = new Set<Sleeper>();
+
+  /** Waits asleep now (a futex_waitv counts once), with their entry counts. */
+  asleep(): number[] {
+    return [...this.#sleepers].map((s) => s.entries.length);
+  }
 
   answer(call: RecordedCall): number | Promise<number> | undefined {
     if (call.symbol !== "syscall") return undefined;
@@ -315,6 +323,7 @@ export class FakeKernel {
   }
 
   #waitv(call: RecordedCall): number | Promise<number> {
+    if (this.noWaitv) return this.#fail(38);
     const p = (call.args[1] as PointerArg).pointer;
     const n = Number(call.args[2]);
     this.waitvSizes.push(n);
@@ -342,6 +351,7 @@ export class FakeKernel {
         wake: (index) => {
           if (s.done) return;
           s.done = true;
+          this.#sleepers.delete(s);
           if (timer !== undefined) clearTimeout(timer);
           for (const e of entries) {
             const q = this.#queues.get(e.address)!;
@@ -351,6 +361,7 @@ export class FakeKernel {
           resolve(index);
         },
       };
+      this.#sleepers.add(s);
       for (const e of entries) {
         let q = this.#queues.get(e.address);
         if (!q) this.#queues.set(e.address, q = []);

@@ -1,10 +1,10 @@
 /**
  * Runtime-neutral binding of a table row (table.ts) into a Futex and into shared memory. The
- * runtime layers (deno_ffi.ts, bun_ffi.ts) supply an {@link FfiBackend}: how to open a library,
- * make a pointer, view mapped memory, and run a call without blocking the caller. Everything
- * else — argument building, slicing, result interpretation, close — is here, once.
+ * runtime layers (deno_backend.ts, bun_backend.ts) supply an {@link FfiBackend}: how to open a
+ * library, make a pointer, view mapped memory, and start a helper thread. Everything else —
+ * argument building, slicing, result interpretation, close — is here, once.
  *
- * The wait loop (sync and async alike):
+ * The blocking wait loop:
  *   1. closed?            → throw FutexClosedError (never touch memory that may be unmapped)
  *   2. word ≠ expected?   → "not-equal" (the value moved on; the caller re-checks its state)
  *   3. deadline passed?   → "timed-out" (our monotonic clock, not the OS's error code)
@@ -12,6 +12,11 @@
  *      (timeout of the slice, EAGAIN, EINTR, spurious) → back to 1.
  * Slicing is what lets a worker parked in the OS futex be terminated: the thread comes back to
  * JavaScript within one slice, where the engine can stop it.
+ *
+ * waitAsync: steps 1–3 here, then the wait is handed to this thread's shared wait service
+ * (wait_service.ts: one helper thread per flavour sleeps for all pending waits of the thread, on
+ * many words at once with futex_waitv); `sliceMs` does not apply to it. close() rejects this
+ * futex's pending waits there.
  *
  * @module
  */

@@ -8,8 +8,9 @@
  *
  * Every wait is a bounded slice (the binder passes at most {@link NATIVE_SLICE_MS}); the binder
  * never trusts a return code beyond "did it report a wake": after any other return it re-reads
- * the word and its own monotonic clock, so errno (unreachable from a nonblocking Deno call) is
- * never needed.
+ * the word and its own monotonic clock, so errno is never needed for a single-word wait. A row's
+ * optional `waitv` describes a multi-word wait for async waits (wait_service.ts); rows without it
+ * serve async waits with helpers taking turns on their single-word `wait`.
  *
  * Every row is executed through the binder against a recording fake FFI that pretends to be its
  * OS (tests/native_binder.test.ts, which restates each row's man page beside the calls it

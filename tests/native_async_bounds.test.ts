@@ -16,7 +16,8 @@ import { FutexClosedError } from "../adapters/native/errors.ts";
 import type { FfiBackend } from "../adapters/native/bind.ts";
 import { MAX_HELPERS, type ServiceStats, serviceStats, SLOTS } from "../adapters/native/wait_service.ts";
 import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
-import { runChild, runtime } from "./support/runtime.ts";
+import process from "node:process";
+import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
@@ -237,4 +238,16 @@ test("a worker terminated with async native waits pending: its helper goes away 
   const back = (m.afterWorkers as number[]).findIndex((n) => n === m.baselineWorkers);
   assert.ok(back >= 0 && back < 20, `worker threads after terminate(): ${m.afterWorkers.join(",")} (baseline ${m.baselineWorkers})`);
   assert.ok((m.afterWorkers as number[]).slice(back).every((n) => n === m.baselineWorkers), "and stay gone");
+});
+
+test("Deno without --allow-read: blocking native waits work, an async one names the flag its helper needs", {
+  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags" : false),
+  timeout: 60_000,
+}, async () => {
+  // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
+  const cmd = `exec "${process.execPath}" run --no-prompt --allow-ffi "${testScript("fixtures/native_async_noread").pathname}"`;
+  const r = await runCommand(["sh", "-c", cmd], 30_000);
+  const out = r.stdout + r.stderr;
+  assert.match(out, /^blocking: timed-out$/m);
+  assert.match(out, /^FfiPermissionError: async native waits run in a helper worker .*--allow-read=/m);
 });

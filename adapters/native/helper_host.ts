@@ -16,17 +16,36 @@
  */
 
 import { MessageChannel, Worker } from "node:worker_threads";
+import { FfiPermissionError } from "./errors.ts";
 import type { HelperHandle, HelperInit } from "./wait_service.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const entry = new URL(`./wait_helper_worker${ext}`, import.meta.url);
+
+/** Deno refuses to load the helper's modules without read access: say which flag fixes it. */
+function explain(e: unknown): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (/Requires (read|import) access/.test(err.message)) {
+    const dir = entry.protocol === "file:" ? decodeURIComponent(new URL("../..", entry).pathname) : entry.href;
+    return new FfiPermissionError(
+      `async native waits run in a helper worker whose modules Deno must load: run with --allow-read=${dir} ` +
+        `(or --allow-read, or -A); blocking waits (wait()) work without it (${err.message})`,
+      { cause: err },
+    );
+  }
+  return err;
+}
 
 /** Start one helper worker for `init`. */
 export function startWorkerHelper(init: HelperInit): HelperHandle {
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(new URL(`./wait_helper_worker${ext}`, import.meta.url), {
-    workerData: { init, port: port2 },
-    transferList: [port2] as never,
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(entry, { workerData: { init, port: port2 }, transferList: [port2] as never });
+  } catch (e) {
+    port1.close();
+    throw explain(e);
+  }
   worker.unref();
   port1.unref();
   const listeners: ((error?: Error) => void)[] = [];
@@ -39,7 +58,7 @@ export function startWorkerHelper(init: HelperInit): HelperHandle {
     for (const l of listeners) l(failure);
   };
   worker.on("error", (e: unknown) => {
-    failure = e instanceof Error ? e : new Error(String(e));
+    failure = explain(e);
     exit();
   });
   worker.on("exit", exit);

@@ -458,8 +458,8 @@ export class WaitService {
       idleTimer: undefined,
       sweepTimer: undefined,
     };
-    this.#helpers.push(h);
     h.handle = this.backend.startHelper({ sab, path: this.#path, row: this.row, crossProcess: this.crossProcess });
+    this.#helpers.push(h); // only a started one: a refusal (e.g. Deno's read permission) leaves nothing behind
     h.handle.onExit((error) => this.#helperExited(h, error));
     void this.#pump(h);
     return h;
@@ -467,9 +467,10 @@ export class WaitService {
 
   #helperExited(h: Helper, error?: Error): void {
     if (h.dead) return;
+    const permission = error?.name === "FfiPermissionError";
     if (h.idleTimer !== undefined) clearTimeout(h.idleTimer);
     if (h.sweepTimer !== undefined) clearTimeout(h.sweepTimer);
-    h.dead = new Error(
+    h.dead = permission ? error as Error : new Error(
       `native waitAsync: the helper thread stopped (${error ? `${error.name}: ${error.message}` : "it exited"}); ` +
         "the pending waits are rejected — retry the wait (a new helper starts)",
       { cause: error },

@@ -715,6 +715,22 @@ function wakesOf(fake: FakeFfi, word: Place): number {
   ).length;
 }
 
+test("async waits: the Linux rows use futex_waitv (449 on x86_64 and aarch64), every other row the \"slices\" helpers", () => {
+  for (const t of NATIVE_TABLE) {
+    if (t.os !== "linux") {
+      assert.equal(t.waitv, undefined, `${t.id}: no multi-word wait`);
+      continue;
+    }
+    const w = t.waitv!;
+    assert.equal(w.nr, 449);
+    assert.deepEqual(w.symbols.syscall, sig(["i64", "pointer", "u32", "u32", "pointer", "i32"], "i64"));
+    assert.deepEqual(w.symbols.__errno_location, sig([], "pointer"));
+    assert.equal(w.privateFlags, FUTEX2_SIZE_U32 | FUTEX2_PRIVATE);
+    assert.equal(w.sharedFlags, FUTEX2_SIZE_U32);
+    assert.equal(w.ENOSYS, 38);
+  }
+});
+
 for (const row of ROWS.filter((r) => r.os === "linux")) {
   for (const [shared, fl] of flavors(row)) {
     const label = `${row.id} ${fl.name}`;

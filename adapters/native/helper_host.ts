@@ -15,9 +15,28 @@
  * @module
  */
 
-import { MessageChannel, Worker } from "node:worker_threads";
 import { FfiPermissionError } from "./errors.ts";
 import type { HelperHandle, HelperInit } from "./wait_service.ts";
+
+/** The slice of `node:worker_threads` used here (declared: the package builds without Node's types). */
+interface Port {
+  unref(): void;
+  close(): void;
+}
+interface NodeWorker {
+  on(event: "error", listener: (e: unknown) => void): void;
+  on(event: "exit", listener: () => void): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+interface WorkerThreads {
+  Worker: new (url: URL, options: { workerData: unknown; transferList: unknown[] }) => NodeWorker;
+  MessageChannel: new () => { port1: Port; port2: Port };
+}
+// Loaded once, at module load (Deno and Bun both provide it); a variable specifier keeps the
+// npm build free of Node's type declarations.
+const WORKER_THREADS = "node:worker_threads";
+const { MessageChannel, Worker } = (await import(WORKER_THREADS)) as WorkerThreads;
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const entry = new URL(`./wait_helper_worker${ext}`, import.meta.url);
@@ -39,9 +58,9 @@ function explain(e: unknown): Error {
 /** Start one helper worker for `init`. */
 export function startWorkerHelper(init: HelperInit): HelperHandle {
   const { port1, port2 } = new MessageChannel();
-  let worker: Worker;
+  let worker: NodeWorker;
   try {
-    worker = new Worker(entry, { workerData: { init, port: port2 }, transferList: [port2] as never });
+    worker = new Worker(entry, { workerData: { init, port: port2 }, transferList: [port2] });
   } catch (e) {
     port1.close();
     throw explain(e);

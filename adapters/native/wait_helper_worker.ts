@@ -7,7 +7,6 @@
  * @module
  */
 
-import { workerData } from "node:worker_threads";
 import type { FfiBackend } from "./bind.ts";
 import { runHelper } from "./wait_helper.ts";
 import type { HelperInit } from "./wait_service.ts";
@@ -17,7 +16,9 @@ interface Port {
   unref(): void;
 }
 
-const { init, port } = workerData as { init: HelperInit; port: Port };
+const WORKER_THREADS = "node:worker_threads"; // a variable: the npm build has no Node types
+const { workerData } = (await import(WORKER_THREADS)) as { workerData: { init: HelperInit; port: Port } };
+const { init, port } = workerData;
 let ownerGone = false;
 port.on("close", () => {
   ownerGone = true;

@@ -90,8 +90,8 @@ export function buildNpm(): Record<string, unknown> {
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
   rmSync(outDir, { recursive: true, force: true });
 
-  // Export entries, plus modules loaded by URL rather than import (Bun's helper worker).
-  const byUrl = ["adapters/native/bun_call_worker.ts"];
+  // Export entries, plus modules loaded by URL rather than import (the async-wait helper worker).
+  const byUrl = ["adapters/native/wait_helper_worker.ts"];
   const entries = [...Object.values(deno.exports), ...byUrl].map((e) => join(root, e));
   const tsconfig = {
     compilerOptions: {

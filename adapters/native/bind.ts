@@ -107,7 +107,7 @@ export interface NativeFutexOptions {
    * up to 127 words with futex_waitv, where the row has it) or "slices" (the bounded pool of
    * helpers taking turns on single words, the path of rows without futex_waitv).
    */
-  asyncPath?: AsyncPath;
+  asyncPath?: "waitv" | "slices";
 }
 
 const UNSIGNED: ReadonlySet<NativeType> = new Set(["u32", "u64"]);

@@ -27,4 +27,5 @@ export {
   type SymbolSpec,
   type TimeoutEncoding,
   type WaitSpec,
+  type WaitvSpec,
 } from "./table.ts";

@@ -105,8 +105,9 @@ export interface SealSpec {
   readonly MFD_FLAGS: number;
   /** open(2) flag: close on exec. */
   readonly O_CLOEXEC: number;
-  /** fcntl(2) commands. */
+  /** fcntl(2) command: add seals. */
   readonly F_ADD_SEALS: number;
+  /** fcntl(2) command: read the seals. */
   readonly F_GET_SEALS: number;
   /** The seals a sealed region carries: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL. */
   readonly SEALS: number;

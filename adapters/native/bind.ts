@@ -74,7 +74,15 @@ export interface FfiBackend {
   startHelper(init: HelperInit): HelperHandle;
 }
 
-/** A native futex: a Futex plus `close()`, after which waits throw {@link FutexClosedError}. */
+/**
+ * A native futex: a Futex plus `close()`, after which waits throw {@link FutexClosedError}.
+ *
+ * One difference from a bare OS futex, in `waitAsync` only: async waits sleep in a shared helper
+ * thread (wait_service.ts), and a wake that lands while the helper is between two OS waits is
+ * seen only through the word's value. A wake that comes with a change of the word (as every
+ * protocol of this library makes it) is never lost; a bare `wakeOne`/`wakeAll` on an unchanged
+ * word can miss an async waiter (it then ends by its timeout). Blocking `wait` has no such gap.
+ */
 export interface NativeFutex extends Futex {
   /** The table row this futex was bound from ("linux-x86_64", …). */
   readonly row: string;

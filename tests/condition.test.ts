@@ -49,6 +49,24 @@ test("wait reads the sequence before it unlocks: a notify right after the unlock
   m.unlock();
 });
 
+test("waitAsync reads the sequence before it unlocks too: a notify right after the unlock is not slept through", async () => {
+  const futex = scriptedFutex(); // an async wait that sleeps times out at once
+  const m = new Mutex({ futex, spin: 0 });
+  const c = new Condition({ futex });
+  const mutexWord = new Int32Array(m.handle.buffer, m.handle.byteOffset, 1);
+  let notified = 0;
+  futex.wakeOne = (view) => {
+    futex.calls.wakeOne++;
+    if (view.buffer === m.handle.buffer && notified++ === 0) c.notifyOne();
+  };
+  m.lock();
+  Atomics.store(mutexWord, 0, 2);
+  assert.equal(await c.waitAsync(m, { timeout: 50 }), true, "the notify after the unlock must end the wait");
+  assert.equal(futex.calls.waitAsync, 0, "it never slept");
+  assert.equal(m.held, true);
+  m.unlock();
+});
+
 test("a timed-out wait returns false holding the mutex again; the word unchanged, no wake passed on", () => {
   const futex = countingFutex(atomicsFutex);
   const m = new Mutex({ futex });

@@ -144,6 +144,9 @@ test("a notify whose increment lands after the waiter re-checked still wakes it 
     m.unlock();
     const [r] = await done;
     assert.equal(r.ok, true, "the waiter slept through the notify");
+    // A waiter that slept through the wake still returns true at its 3 s deadline (the sequence
+    // moved by then): only the time tells the wake was lost.
+    assert.ok((r.ms as number) < 1500, `the waiter was woken only by its deadline (${Math.round(r.ms as number)} ms)`);
   }
 });
 
@@ -158,6 +161,7 @@ test("a writer asleep behind a reader is woken by the reader's unlock", { timeou
   rw.readUnlock();
   const [r] = await done;
   assert.equal(r.ok, true, "the writer was never woken");
+  assert.ok((r.ms as number) < 1500, `the writer got the lock only at its deadline (${Math.round(r.ms as number)} ms): no wake came`);
   assert.equal(w[RWL.LOCK / 4], 0);
 });
 

@@ -41,16 +41,20 @@ const roles: Record<string, RoleFn> = {
     const b = buffer();
     b.m.lock();
     Atomics.add(i32, BB.PRODUCED / 4, 1);
-    const ok = b.notEmpty.wait(b.m, 3000);
+    const t0 = performance.now();
+    const ok = b.notEmpty.wait(b.m, 3000); // true even when a lost wake is found at the deadline: time it
+    const ms = performance.now() - t0;
     b.m.unlock();
-    return { ok };
+    return { ok, ms };
   },
   "wake.writer"() {
     const s = shared();
     Atomics.add(i32, RWL.READS / 4, 1);
+    const t0 = performance.now();
     const ok = s.rw.writeLock(3000);
+    const ms = performance.now() - t0;
     if (ok) s.rw.writeUnlock();
-    return { ok };
+    return { ok, ms };
   },
 };
 

@@ -14,7 +14,7 @@ import { scriptedFutex } from "./support/scripted_futex.ts";
 const wordOf = (h: WordHandle): number => Atomics.load(new Int32Array(h.buffer, h.byteOffset, 1), 0);
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("the word is a sequence: notifyOne / notifyAll add 1 then wake one / all; it wraps", () => {
+test("the word is a sequence: notifyOne / notifyAll add 1 then wake one / all; it wraps", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const c = new Condition({ futex });
   assert.equal(c.sequence, 0);
@@ -29,7 +29,7 @@ test("the word is a sequence: notifyOne / notifyAll add 1 then wake one / all; i
   assert.equal(c.sequence, -0x80000000, "the sequence wraps like an i32");
 });
 
-test("wait reads the sequence before it unlocks: a notify right after the unlock is not slept through", () => {
+test("wait reads the sequence before it unlocks: a notify right after the unlock is not slept through", { timeout: 10_000 }, () => {
   const futex = scriptedFutex(); // a wait that sleeps times out at once: sleeping through the notify returns false
   const m = new Mutex({ futex, spin: 0 });
   const c = new Condition({ futex });
@@ -49,7 +49,7 @@ test("wait reads the sequence before it unlocks: a notify right after the unlock
   m.unlock();
 });
 
-test("waitAsync reads the sequence before it unlocks too: a notify right after the unlock is not slept through", async () => {
+test("waitAsync reads the sequence before it unlocks too: a notify right after the unlock is not slept through", { timeout: 10_000 }, async () => {
   const futex = scriptedFutex(); // an async wait that sleeps times out at once
   const m = new Mutex({ futex, spin: 0 });
   const c = new Condition({ futex });
@@ -67,7 +67,7 @@ test("waitAsync reads the sequence before it unlocks too: a notify right after t
   m.unlock();
 });
 
-test("a timed-out wait returns false holding the mutex again; the word unchanged, no wake passed on", () => {
+test("a timed-out wait returns false holding the mutex again; the word unchanged, no wake passed on", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const m = new Mutex({ futex });
   const c = new Condition({ futex });
@@ -85,7 +85,7 @@ test("a timed-out wait returns false holding the mutex again; the word unchanged
   m.unlock();
 });
 
-test("waitAsync releases the mutex at once; a notify resolves it true with the mutex held again", async () => {
+test("waitAsync releases the mutex at once; a notify resolves it true with the mutex held again", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const m = new Mutex({ futex });
   const c = new Condition({ futex });
@@ -103,7 +103,7 @@ test("waitAsync releases the mutex at once; a notify resolves it true with the m
   m.unlock();
 });
 
-test("waitAsync: a timeout resolves false and an abort rejects with the reason, the mutex held again in both", async () => {
+test("waitAsync: a timeout resolves false and an abort rejects with the reason, the mutex held again in both", { timeout: 10_000 }, async () => {
   const m = new Mutex();
   const c = new Condition();
   m.lock();
@@ -119,7 +119,7 @@ test("waitAsync: a timeout resolves false and an abort rejects with the reason, 
   m.unlock();
 });
 
-test("an aborted waitAsync that a notifyOne reached passes one wake on; one the notify missed passes none", async () => {
+test("an aborted waitAsync that a notifyOne reached passes one wake on; one the notify missed passes none", { timeout: 10_000 }, async () => {
   const futex = scriptedFutex(() => "pending");
   const m = new Mutex({ futex });
   const c = new Condition({ futex });
@@ -139,7 +139,7 @@ test("an aborted waitAsync that a notifyOne reached passes one wake on; one the 
   m.unlock();
 });
 
-test("misuse: a mutex not held, not a Mutex, another futex domain; bad timeouts and signals — nothing changed", async () => {
+test("misuse: a mutex not held, not a Mutex, another futex domain; bad timeouts and signals — nothing changed", { timeout: 10_000 }, async () => {
   const m = new Mutex();
   const c = new Condition();
   assert.throws(() => c.wait(m), { name: "NotHeldError", message: /not held/ });
@@ -161,7 +161,7 @@ test("misuse: a mutex not held, not a Mutex, another futex domain; bad timeouts 
   m.unlock();
 });
 
-test("per thread: a blocking wait beside this thread's pending waitAsync on the same condition is DeadlockError", async () => {
+test("per thread: a blocking wait beside this thread's pending waitAsync on the same condition is DeadlockError", { timeout: 10_000 }, async () => {
   const a = new Mutex();
   const b = new Mutex();
   const c = new Condition();
@@ -177,7 +177,7 @@ test("per thread: a blocking wait beside this thread's pending waitAsync on the 
   assert.ok(new DeadlockError("x") instanceof Error);
 });
 
-test("handles: from() shares the sequence, refuses foreign handles; placement leaves the word as it is", () => {
+test("handles: from() shares the sequence, refuses foreign handles; placement leaves the word as it is", { timeout: 10_000 }, () => {
   const c = new Condition();
   const same = Condition.from(c.handle);
   same.notifyAll();

@@ -37,14 +37,14 @@ function setState(rw: RwLock, s: number): void {
   Atomics.store(new Int32Array(rw.handle.buffer, rw.handle.byteOffset, 1), 0, s);
 }
 
-test("the encoding is Rust std's: READ_LOCKED 1, MASK 2^30-1 = WRITE_LOCKED, MAX_READERS MASK-1, bits 30 and 31", () => {
+test("the encoding is Rust std's: READ_LOCKED 1, MASK 2^30-1 = WRITE_LOCKED, MAX_READERS MASK-1, bits 30 and 31", { timeout: 10_000 }, () => {
   assert.deepEqual(
     [RW_READ_LOCKED, RW_MASK, RW_WRITE_LOCKED, RW_MAX_READERS, RW_READERS_WAITING, RW_WRITERS_WAITING],
     [1, 0x3fffffff, 0x3fffffff, 0x3ffffffe, 0x40000000, -0x80000000],
   );
 });
 
-test("uncontended paths: exact words, no futex call", () => {
+test("uncontended paths: exact words, no futex call", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex });
   assert.deepEqual(words(rw), [0, 0]);
@@ -73,7 +73,7 @@ test("uncontended paths: exact words, no futex call", () => {
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 0, wakeAll: 0 });
 });
 
-test("writer preference: no new reader enters while WRITERS_WAITING (or READERS_WAITING) is set", () => {
+test("writer preference: no new reader enters while WRITERS_WAITING (or READERS_WAITING) is set", { timeout: 10_000 }, () => {
   const rw = new RwLock();
   for (const s of [1 | WW, WW, 1 | RW | WW, RW]) {
     setState(rw, s);
@@ -88,7 +88,7 @@ test("writer preference: no new reader enters while WRITERS_WAITING (or READERS_
   rw.writeUnlock();
 });
 
-test("a timed-out reader leaves READERS_WAITING on a write-locked word; it passes no wake on", () => {
+test("a timed-out reader leaves READERS_WAITING on a write-locked word; it passes no wake on", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex, spin: 0 });
   setState(rw, RW_WRITE_LOCKED); // another thread writes
@@ -102,7 +102,7 @@ test("a timed-out reader leaves READERS_WAITING on a write-locked word; it passe
   setState(rw, 0);
 });
 
-test("a timed-out writer leaves WRITERS_WAITING on a read-locked word; the readers' unlock will wake, so no wake of its own", () => {
+test("a timed-out writer leaves WRITERS_WAITING on a read-locked word; the readers' unlock will wake, so no wake of its own", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex, spin: 0 });
   setState(rw, 3); // three readers elsewhere
@@ -114,7 +114,7 @@ test("a timed-out writer leaves WRITERS_WAITING on a read-locked word; the reade
   setState(rw, 0);
 });
 
-test("readUnlock: the last reader out wakes a writer (notify +1, wake one), others wake nobody", () => {
+test("readUnlock: the last reader out wakes a writer (notify +1, wake one), others wake nobody", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex });
   rw.readLock();
@@ -128,7 +128,7 @@ test("readUnlock: the last reader out wakes a writer (notify +1, wake one), othe
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 1, wakeAll: 0 });
 });
 
-test("readUnlock with readers and writers waiting: one writer woken, then the readers (the contract cannot say a writer slept)", () => {
+test("readUnlock with readers and writers waiting: one writer woken, then the readers (the contract cannot say a writer slept)", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex });
   rw.readLock();
@@ -138,7 +138,7 @@ test("readUnlock with readers and writers waiting: one writer woken, then the re
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 1, wakeAll: 1 });
 });
 
-test("writeUnlock wakes per the bits left: writers → one writer; readers → all readers; none → nothing", () => {
+test("writeUnlock wakes per the bits left: writers → one writer; readers → all readers; none → nothing", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const rw = new RwLock({ futex });
   const cases: [number, [number, number], { wakeOne: number; wakeAll: number }][] = [
@@ -157,7 +157,7 @@ test("writeUnlock wakes per the bits left: writers → one writer; readers → a
   assert.equal(futex.calls.wait, 0);
 });
 
-test("a writer that slept takes the lock keeping WRITERS_WAITING (others may still sleep)", () => {
+test("a writer that slept takes the lock keeping WRITERS_WAITING (others may still sleep)", { timeout: 10_000 }, () => {
   const futex = scriptedFutex();
   const rw = new RwLock({ futex, spin: 0 });
   setState(rw, 1); // a reader elsewhere
@@ -172,7 +172,7 @@ test("a writer that slept takes the lock keeping WRITERS_WAITING (others may sti
   assert.deepEqual(words(rw), [0, 1], "its unlock wakes the writers that may sleep");
 });
 
-test("an aborted writeLockAsync that took a writer's wake passes it on; one still marked passes none", async () => {
+test("an aborted writeLockAsync that took a writer's wake passes it on; one still marked passes none", { timeout: 10_000 }, async () => {
   const futex = scriptedFutex(() => "pending");
   const rw = new RwLock({ futex });
   assert.equal(rw.tryRead(), true);
@@ -196,7 +196,7 @@ test("an aborted writeLockAsync that took a writer's wake passes it on; one stil
   setState(rw, 0);
 });
 
-test("async forms: readers and a writer queue behind a writer; timeouts resolve false", async () => {
+test("async forms: readers and a writer queue behind a writer; timeouts resolve false", { timeout: 10_000 }, async () => {
   const rw = new RwLock();
   rw.writeLock();
   const order: string[] = [];
@@ -217,7 +217,7 @@ test("async forms: readers and a writer queue behind a writer; timeouts resolve 
   assert.equal(words(rw)[0] & RW_MASK, 0);
 });
 
-test("per thread: writeLock while holding a read or the write lock, readLock while writing, readLock beside a waiting writer", async () => {
+test("per thread: writeLock while holding a read or the write lock, readLock while writing, readLock beside a waiting writer", { timeout: 10_000 }, async () => {
   const a = new RwLock({ spin: 0 });
   const b = RwLock.from(a.handle);
   a.readLock();
@@ -253,7 +253,7 @@ test("per thread: writeLock while holding a read or the write lock, readLock whi
   a.writeUnlock();
 });
 
-test("misuse and corruption: unlocks without holding; a word something else wrote → TypeError naming it, unchanged", () => {
+test("misuse and corruption: unlocks without holding; a word something else wrote → TypeError naming it, unchanged", { timeout: 10_000 }, () => {
   const rw = new RwLock();
   assert.throws(() => rw.readUnlock(), { name: "NotHeldError", message: /no read lock/ });
   assert.throws(() => rw.writeUnlock(), { name: "NotHeldError", message: /not write-locked/ });
@@ -274,7 +274,7 @@ test("misuse and corruption: unlocks without holding; a word something else wrot
   setState(rw, 0);
 });
 
-test("guards and with-forms release on return, throw, promise settlement and dispose", async () => {
+test("guards and with-forms release on return, throw, promise settlement and dispose", { timeout: 10_000 }, async () => {
   const rw = new RwLock();
   assert.equal(rw.withRead(() => rw.readers), 1);
   assert.equal(rw.withWrite(() => rw.isWriteLocked), true);
@@ -313,7 +313,7 @@ test("guards and with-forms release on return, throw, promise settlement and dis
   await assert.rejects(rw.withWriteAsync(null as unknown as () => void), TypeError);
 });
 
-test("bad input and placement: two words (8 bytes), offsets, foreign handles, live words refused", async () => {
+test("bad input and placement: two words (8 bytes), offsets, foreign handles, live words refused", { timeout: 10_000 }, async () => {
   const rw = new RwLock();
   assert.equal(rw.handle.buffer.byteLength, 8);
   assert.throws(() => rw.readLock(-1), RangeError);

@@ -14,7 +14,7 @@
  *   cond       Mutex + Condition turn-taking ping-pong vs the same written inline with Atomics
  *              (3-state mutex, sequence-word condvar) and, in Node with --harmony-struct, V8's
  *              Atomics.Mutex + Atomics.Condition (scripts/bench/toolkit.ts)
- *   rwlock     4 readers + 1 writer (1 % writes) on a 64-word record: RwLock vs one Mutex
+ *   rwlock     4 readers + 1 writer (1 % writes) on a 1024-word record: RwLock vs one Mutex
  *   native     event ping-pong on this runtime's OS futex (Deno FFI, bun:ffi) vs C raw-futex
  *              ping-pong (peer.c) run in the same invocation
  *   memory     bytes of shared memory per primitive
@@ -420,8 +420,8 @@ async function main(): Promise<void> {
   if (wants("rwlock")) {
     const rt = (mode: string) => () => rwThroughput(mode, size.lockMs, spin);
     await interleaved("rwlock", [
-      { id: "rwlock.mutex", label: "4 readers + 1 writer (1 % writes), 64-word record: one Mutex", unit: "ns/op", run: rt("mutex") },
-      { id: "rwlock.rwlock", label: "4 readers + 1 writer (1 % writes), 64-word record: RwLock", unit: "ns/op", baseline: "rwlock.mutex", run: rt("rwlock") },
+      { id: "rwlock.mutex", label: "4 readers + 1 writer (1 % writes), 1024-word record: one Mutex", unit: "ns/op", run: rt("mutex") },
+      { id: "rwlock.rwlock", label: "4 readers + 1 writer (1 % writes), 1024-word record: RwLock", unit: "ns/op", baseline: "rwlock.mutex", run: rt("rwlock") },
     ]);
   }
   if (wants("native")) {

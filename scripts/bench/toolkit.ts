@@ -4,12 +4,12 @@
  *
  *   condPingPong   two workers take turns through a Mutex-guarded turn word and a condition:
  *                  ns per hand-off (notify → the other side wakes, re-locks, flips the turn)
- *   rwThroughput   4 readers + 1 writer (1 write per 100 operations) on one 64-word record for
+ *   rwThroughput   4 readers + 1 writer (1 write per 100 operations) on one 1024-word record for
  *                  `ms`: ns per operation, under an RwLock or under one Mutex
  */
 import { Worker } from "node:worker_threads";
 import { Condition, Mutex, RwLock } from "../../mod.ts";
-import { T, TOOLKIT_BYTES, type ToolkitJob } from "./toolkit_worker.ts";
+import { T, TOOLKIT_BYTES, type ToolkitJob } from "./toolkit_layout.ts";
 
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const workerUrl = new URL(`./toolkit_worker${ext}`, import.meta.url);
@@ -18,6 +18,8 @@ interface Report {
   ok: boolean;
   ms: number;
   ops: number;
+  sleeps: number;
+  wakes: number;
   error?: string;
 }
 
@@ -77,5 +79,14 @@ export async function rwThroughput(mode: string, ms: number, spin?: number): Pro
   const reports = await run(sab, jobs, ms);
   const ops = reports.reduce((a, r) => a + r.ops, 0);
   const writes = reports[4].ops;
-  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / ops, extra: { ops, writePercent: Math.round((1000 * writes) / ops) / 10 } };
+  const per1k = (n: number): number => Math.round((n * 10000) / ops) / 10;
+  return {
+    value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / ops,
+    extra: {
+      ops,
+      writePercent: Math.round((1000 * writes) / ops) / 10,
+      sleepsPer1k: per1k(reports.reduce((a, r) => a + r.sleeps, 0)),
+      wakesPer1k: per1k(reports.reduce((a, r) => a + r.wakes, 0)),
+    },
+  };
 }

@@ -7,40 +7,21 @@
  *            (Mutex + Condition), "raw" (the same written inline with Atomics: a 3-state mutex
  *            and a sequence-word condvar), "v8" (V8's Atomics.Mutex + Atomics.Condition, Node
  *            with --harmony-struct)
- *   rw       readers sum a 64-word record under a read lock; the writer rewrites it under the
+ *   rw       readers sum a 1024-word record under a read lock; the writer rewrites it under the
  *            write lock, pacing itself to 1 write per 100 operations; modes "rwlock" or
  *            "mutex" (the same work with every access under one Mutex)
  *
  * Every job waits at the start line (GO) and posts { ok, ms, ops }; every wait is bounded.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { Condition, Mutex, RwLock } from "../../mod.ts";
+import { atomicsFutex, Condition, Mutex, RwLock } from "../../mod.ts";
+import { countingFutex } from "../../testing.ts";
 
-/** workerData of a toolkit benchmark worker. */
-export interface ToolkitJob {
-  kind: "cond" | "rw";
-  mode: string;
-  /** cond: "ping" | "pong"; rw: "reader" | "writer". */
-  side: string;
-  sab: SharedArrayBuffer;
-  rounds: number;
-  /** rw: this worker's index (its op counter slot) and the number of workers. */
-  index: number;
-  workers: number;
-  spin?: number;
-  /** v8 only: Atomics.Mutex and Atomics.Condition. */
-  mutex?: unknown;
-  cond?: unknown;
-}
-
-/** Byte offsets in the job's SharedArrayBuffer. */
-export const T = { GO: 0, STOP: 4, READY: 8, MUTEX: 64, COND: 128, TURN: 192, RW: 256, DATA: 512, OPS: 1024 } as const;
-/** Bytes the jobs need: the op counters of up to 8 workers, one cache line each. */
-export const TOOLKIT_BYTES = T.OPS + 8 * 64;
-/** Words in the RwLock benchmark's record. */
-export const RECORD_WORDS = 64;
+import { RECORD_WORDS, T, type ToolkitJob } from "./toolkit_layout.ts";
 
 const LIMIT_MS = 20_000;
+/** The library's primitives run on this counting wrapper: each report carries its futex calls. */
+const counted = countingFutex(atomicsFutex);
 const job = workerData as ToolkitJob;
 const i32 = new Int32Array(job.sab);
 const ix = (byte: number): number => byte / 4;
@@ -157,10 +138,10 @@ function rwWork(): { ms: number; ops: number } {
   };
   let body: () => void;
   if (job.mode === "rwlock") {
-    const rw = RwLock.from({ buffer: job.sab, byteOffset: T.RW }, { spin: job.spin });
+    const rw = RwLock.from({ buffer: job.sab, byteOffset: T.RW }, { spin: job.spin, futex: counted });
     body = writer ? () => (pace(), rw.writeLock(), write(), rw.writeUnlock()) : () => (rw.readLock(), read(), rw.readUnlock());
   } else {
-    const m = Mutex.from({ buffer: job.sab, byteOffset: T.MUTEX }, { spin: job.spin });
+    const m = Mutex.from({ buffer: job.sab, byteOffset: T.MUTEX }, { spin: job.spin, futex: counted });
     body = writer ? () => (pace(), m.lock(), write(), m.unlock()) : () => (m.lock(), read(), m.unlock());
   }
   startLine();
@@ -175,7 +156,7 @@ function rwWork(): { ms: number; ops: number } {
 
 try {
   const report = job.kind === "cond" ? { ms: condPingPong(), ops: job.rounds } : rwWork();
-  parentPort!.postMessage({ ok: true, ...report });
+  parentPort!.postMessage({ ok: true, ...report, sleeps: counted.calls.wait, wakes: counted.calls.wakeOne + counted.calls.wakeAll });
 } catch (e) {
   parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
 }

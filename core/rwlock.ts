@@ -92,8 +92,8 @@ const isReadLockable = (s: number): boolean => (s & RW_MASK) < RW_MAX_READERS &&
 
 /** The record's holder while this thread holds read locks on the word (their count is in readHolds). */
 const READ_HOLD: object = Object.freeze({ kind: "RwLock read locks" });
-/** This thread's read locks per word. */
-const readHolds = new WeakMap<WordRecord, number>();
+/** This thread's read locks per word: one counter object per word record, shared by its instances. */
+const readHolds = new WeakMap<WordRecord, { n: number }>();
 
 function describe(s: number): string {
   const c = s & RW_MASK;
@@ -319,6 +319,8 @@ export class RwLock {
   readonly #record: WordRecord;
   /** The notify word's record: this thread's pending async writers. */
   readonly #notifyRecord: WordRecord;
+  /** This thread's read locks on the word (shared by every instance of this thread on it). */
+  readonly #reads: { n: number };
   #readWait: ReadWait | undefined;
   #writeWait: WriteWait | undefined;
   /** Where the words live (the state at `byteOffset`, the notify word after it): attach with {@link RwLock.from}. */
@@ -349,6 +351,9 @@ export class RwLock {
     this.#spins = setup.spins;
     this.#record = setup.record;
     this.#notifyRecord = notify.record;
+    let reads = readHolds.get(setup.record);
+    if (reads === undefined) readHolds.set(setup.record, reads = { n: 0 });
+    this.#reads = reads;
     this.handle = Object.freeze(setup.handle);
     if (attached === undefined) {
       if (this.#record.holder !== undefined) {
@@ -398,11 +403,11 @@ export class RwLock {
 
   /** Whether this thread holds a read lock on this lock's word (through any instance). */
   get readHeld(): boolean {
-    return (readHolds.get(this.#record) ?? 0) > 0;
+    return this.#reads.n > 0;
   }
 
   #gotRead(): void {
-    readHolds.set(this.#record, (readHolds.get(this.#record) ?? 0) + 1);
+    this.#reads.n++;
     this.#record.holder = READ_HOLD;
   }
 
@@ -526,18 +531,15 @@ export class RwLock {
   readUnlock(): void {
     const where = `${KIND}.readUnlock`;
     const record = this.#record;
-    const holds = readHolds.get(record) ?? 0;
-    if (holds === 0) {
+    const reads = this.#reads;
+    if (reads.n === 0) {
       throw new NotHeldError(
         record.holder === this || (record.holder !== undefined && record.holder !== READ_HOLD)
           ? `${where}: this thread holds the write lock, not a read lock; use writeUnlock()`
           : `${where}: this thread holds no read lock on it; call readUnlock() once per successful read lock`,
       );
     }
-    if (holds === 1) {
-      readHolds.delete(record);
-      record.holder = undefined;
-    } else readHolds.set(record, holds - 1);
+    if (--reads.n === 0) record.holder = undefined;
     const view = this.#words.state;
     let s = Atomics.load(view, 0);
     for (;;) {

@@ -151,7 +151,9 @@ export class Condition {
    * false if the wait timed out with no notify. May return true without a notify of yours (any
    * notify of the condition, or a spurious wake): check your predicate in a loop. Throws
    * NotHeldError (nothing changed) if the mutex is not held, DeadlockError if this thread has a
-   * pending {@link waitAsync} on this condition.
+   * pending {@link waitAsync} on this condition. The re-lock is `mutex.lock()`: if this thread
+   * also has a pending `lockAsync` on the mutex and another thread holds it then, that lock is
+   * refused (DeadlockError, the mutex not held) — mixing the two in one thread, use waitAsync.
    */
   wait(mutex: Mutex, timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.wait`);

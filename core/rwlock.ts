@@ -71,13 +71,13 @@ import { type Placement, placeWord, type WordHandle, type WordRecord } from "./w
 /** One reader's share of the state word. */
 export const RW_READ_LOCKED = 1;
 /** Bits 0–29 of the state word: the reader count, or RW_WRITE_LOCKED. */
-export const RW_MASK = (1 << 30) - 1;
+export const RW_MASK: number = (1 << 30) - 1;
 /** Bits 0–29 all set: held by a writer. */
-export const RW_WRITE_LOCKED = RW_MASK;
+export const RW_WRITE_LOCKED: number = RW_MASK;
 /** The most readers the state word can count. */
-export const RW_MAX_READERS = RW_MASK - 1;
+export const RW_MAX_READERS: number = RW_MASK - 1;
 /** Bit 30: readers may sleep on the state word. */
-export const RW_READERS_WAITING = 1 << 30;
+export const RW_READERS_WAITING: number = 1 << 30;
 /** Bit 31: writers may sleep on the notify word (negative through an Int32Array). */
 export const RW_WRITERS_WAITING: number = (1 << 31) | 0;
 

@@ -11,12 +11,16 @@
  *   lock       contended Mutex and LockCnt (2 and 4 workers) vs a naive 3-state Atomics mutex,
  *              a C futex mutex (peer.c) and, in Node with --harmony-struct, V8's Atomics.Mutex
  *   sem        Semaphore producer/consumer through a bounded buffer vs raw Atomics semaphores
+ *   cond       Mutex + Condition turn-taking ping-pong vs the same written inline with Atomics
+ *              (3-state mutex, sequence-word condvar) and, in Node with --harmony-struct, V8's
+ *              Atomics.Mutex + Atomics.Condition (scripts/bench/toolkit.ts)
+ *   rwlock     4 readers + 1 writer (1 % writes) on a 1024-word record: RwLock vs one Mutex
  *   native     event ping-pong on this runtime's OS futex (Deno FFI, bun:ffi) vs C raw-futex
  *              ping-pong (peer.c) run in the same invocation
  *   memory     bytes of shared memory per primitive
  *
  * Usage: node build/scripts/bench/suite.js | deno run -A scripts/bench/suite.ts | bun scripts/bench/suite.ts
- *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…] [--spin N]
+ *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…,cond,rwlock] [--spin N]
  * Without --json it prints this runtime's table. Progress goes to stderr. scripts/bench/all.ts
  * (`npm start`) runs it in all three runtimes and adds the cross-process section.
  */
@@ -26,12 +30,13 @@ import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
+import { atomicsFutex, Condition, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, RwLock, Semaphore } from "../../mod.ts";
 import { countingFutex } from "../../testing.ts";
 import { compilePeer, okFields } from "../lib/peer.ts";
 import { runCommand, runtime } from "../lib/runtime.ts";
 import { type BenchJob, BLOCK_BYTES, COUNTER, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./layout.ts";
 import { median } from "../lib/stats.ts";
+import { condPingPong, rwThroughput } from "./toolkit.ts";
 import { type BenchRow, type RuntimeResult, runtimeTable } from "./report.ts";
 
 const g = globalThis as Record<string, unknown>;
@@ -400,6 +405,25 @@ async function main(): Promise<void> {
       { id: "sem.semaphore", label: `producer→consumer, ${SEM_CAPACITY} slots: Semaphore`, unit: "ns/item", baseline: "sem.naive", run: pc("semaphore") },
     ]);
   }
+  if (wants("cond")) {
+    const hasV8 = runtime === "node" && typeof (Atomics as unknown as { Condition?: unknown }).Condition === "function";
+    if (!hasV8 && runtime === "node") notes.push("V8 Atomics.Condition row needs node --harmony-struct");
+    const cp = (mode: string, s?: number) => () => condPingPong(mode, size.pp, s);
+    const variants: Variant[] = [
+      { id: "cond.raw", label: "turn ping-pong: inline Atomics 3-state mutex + sequence condvar", unit: "ns/hand-off", run: cp("raw") },
+      { id: "cond.lib.spin0", label: "turn ping-pong: Mutex (spin off) + Condition", unit: "ns/hand-off", baseline: "cond.raw", run: cp("lib", 0) },
+      { id: "cond.lib", label: "turn ping-pong: Mutex (default spin) + Condition", unit: "ns/hand-off", baseline: "cond.raw", run: cp("lib", spin) },
+    ];
+    if (hasV8) variants.push({ id: "cond.v8", label: "turn ping-pong: V8 Atomics.Mutex + Atomics.Condition (--harmony-struct)", unit: "ns/hand-off", baseline: "cond.raw", run: cp("v8") });
+    await interleaved("cond", variants);
+  }
+  if (wants("rwlock")) {
+    const rt = (mode: string) => () => rwThroughput(mode, size.lockMs, spin);
+    await interleaved("rwlock", [
+      { id: "rwlock.mutex", label: "4 readers + 1 writer (1 % writes), 1024-word record: one Mutex", unit: "ns/op", run: rt("mutex") },
+      { id: "rwlock.rwlock", label: "4 readers + 1 writer (1 % writes), 1024-word record: RwLock", unit: "ns/op", baseline: "rwlock.mutex", run: rt("rwlock") },
+    ]);
+  }
   if (wants("native")) {
     const why = runtime === "node"
       ? "Node 20 has no FFI: native futexes are benchmarked in the deno and bun runs"
@@ -441,6 +465,8 @@ async function main(): Promise<void> {
       ["mutex", "Mutex", fit((buffer, byteOffset) => new Mutex({ buffer, byteOffset }))],
       ["lockcnt", "LockCnt", fit((buffer, byteOffset) => new LockCnt({ buffer, byteOffset }))],
       ["semaphore", "Semaphore", fit((buffer, byteOffset) => new Semaphore(1, { buffer, byteOffset }))],
+      ["condition", "Condition", fit((buffer, byteOffset) => new Condition({ buffer, byteOffset }))],
+      ["rwlock", "RwLock", fit((buffer, byteOffset) => new RwLock({ buffer, byteOffset }))],
     ];
     for (const [id, label, bytes] of mem) {
       rows.push({ section: "memory", id: `mem.${id}`, label: `${label}: shared bytes per primitive`, unit: "bytes", samples: [bytes], median: bytes });

@@ -1,5 +1,5 @@
 /**
- * Async native waits (adapters/native/wait_service.ts) on a real kernel, Deno and Bun on Linux
+ * Async native waits (adapters/native/wait_service.ts) on a real kernel, Deno, Bun and Node 26 on Linux
  * (skipped elsewhere with the reason printed): what pending waits cost the process (threads,
  * memory, set-up time, Deno's blocking pool), that an abort or close lets the process exit at
  * once, wake-one / wake-all with several waiters on one word, more than 127 distinct words, the
@@ -25,7 +25,9 @@ const backend: FfiBackend | undefined = skip
   ? undefined
   : runtime === "deno"
   ? (await import("../adapters/native/deno_backend.ts")).denoBackend
-  : (await import("../adapters/native/bun_backend.ts")).bunBackend;
+  : runtime === "bun"
+  ? (await import("../adapters/native/bun_backend.ts")).bunBackend
+  : (await import("../adapters/native/node_backend.ts")).nodeBackend;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The service of this flavour and path (private flavour). */

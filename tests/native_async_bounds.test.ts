@@ -243,7 +243,7 @@ test("a worker terminated with async native waits pending: its helper goes away 
 });
 
 test("Deno without --allow-read: blocking native waits work, an async one names the flag its helper needs", {
-  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags" : false),
+  skip: skip || (runtime !== "deno" ? "Deno-only: --allow-read (Bun and Node need no read permission here)" : false),
   timeout: 60_000,
 }, async () => {
   // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.

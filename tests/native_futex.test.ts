@@ -135,7 +135,7 @@ test("a pending native waitAsync holds the process open, and nothing holds it af
 });
 
 test("Deno without --allow-ffi: FfiPermissionError names the flag", {
-  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags, so bun:ffi is always allowed" : false),
+  skip: skip || (runtime !== "deno" ? "Deno-only (Bun has no permission flags; Node's node:ffi flags are tested below)" : false),
   timeout: 60_000,
 }, async () => {
   // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.

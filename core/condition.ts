@@ -51,8 +51,13 @@ export interface ConditionOptions extends Placement, CommonOptions {}
 class ConditionWait extends ContendedWait {
   seen = 0;
 
-  constructor(readonly view: Int32Array, readonly futex: Futex) {
+  readonly view: Int32Array;
+  readonly futex: Futex;
+
+  constructor(view: Int32Array, futex: Futex) {
     super();
+    this.view = view;
+    this.futex = futex;
   }
 
   step(): number {

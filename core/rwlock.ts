@@ -124,7 +124,15 @@ const writeSpinDone = (s: number): boolean => isUnlocked(s) || (s & RW_WRITERS_W
 
 /** The two words and the futex that drives them; the wake logic both unlocks and give-ups share. */
 class Words {
-  constructor(readonly state: Int32Array, readonly notify: Int32Array, readonly futex: Futex) {}
+  readonly state: Int32Array;
+  readonly notify: Int32Array;
+  readonly futex: Futex;
+
+  constructor(state: Int32Array, notify: Int32Array, futex: Futex) {
+    this.state = state;
+    this.notify = notify;
+    this.futex = futex;
+  }
 
   wakeWriter(): void {
     Atomics.add(this.notify, 0, 1); // before the wake: a writer that read the old sequence does not sleep
@@ -154,8 +162,13 @@ class Words {
 
 /** The contended read loop (readLock() and readLockAsync() alike); sleeps on the state word. */
 class ReadWait extends ContendedWait {
-  constructor(readonly words: Words, readonly where: string) {
+  readonly words: Words;
+  readonly where: string;
+
+  constructor(words: Words, where: string) {
     super();
+    this.words = words;
+    this.where = where;
   }
 
   step(): number {
@@ -193,8 +206,13 @@ class WriteWait extends ContendedWait {
   /** RW_WRITERS_WAITING once this call has marked it: kept when it takes the lock. */
   others = 0;
 
-  constructor(readonly words: Words, readonly where: string) {
+  readonly words: Words;
+  readonly where: string;
+
+  constructor(words: Words, where: string) {
     super();
+    this.words = words;
+    this.where = where;
   }
 
   step(): number {

@@ -1,5 +1,5 @@
 /**
- * Async native waits (adapters/native/wait_service.ts) on a real kernel, Deno and Bun on Linux
+ * Async native waits (adapters/native/wait_service.ts) on a real kernel, Deno, Bun and Node 26 on Linux
  * (skipped elsewhere with the reason printed): what pending waits cost the process (threads,
  * memory, set-up time, Deno's blocking pool), that an abort or close lets the process exit at
  * once, wake-one / wake-all with several waiters on one word, more than 127 distinct words, the
@@ -25,7 +25,9 @@ const backend: FfiBackend | undefined = skip
   ? undefined
   : runtime === "deno"
   ? (await import("../adapters/native/deno_backend.ts")).denoBackend
-  : (await import("../adapters/native/bun_backend.ts")).bunBackend;
+  : runtime === "bun"
+  ? (await import("../adapters/native/bun_backend.ts")).bunBackend
+  : (await import("../adapters/native/node_backend.ts")).nodeBackend;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The service of this flavour and path (private flavour). */
@@ -241,7 +243,7 @@ test("a worker terminated with async native waits pending: its helper goes away 
 });
 
 test("Deno without --allow-read: blocking native waits work, an async one names the flag its helper needs", {
-  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags" : false),
+  skip: skip || (runtime !== "deno" ? "Deno-only: --allow-read (Bun and Node need no read permission here)" : false),
   timeout: 60_000,
 }, async () => {
   // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.

@@ -182,7 +182,10 @@ export class ArgList {
   readonly compare: number[] = [];
   readonly timeout: number[] = [];
 
-  constructor(spec: CallSpec, sig: SymbolSpec, readonly unsignedExpected: boolean[] = []) {
+  readonly unsignedExpected: boolean[];
+
+  constructor(spec: CallSpec, sig: SymbolSpec, unsignedExpected: boolean[] = []) {
+    this.unsignedExpected = unsignedExpected;
     this.values = spec.args.map((a: ArgSpec, i) => {
       switch (a) {
         case "word":

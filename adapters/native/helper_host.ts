@@ -1,5 +1,5 @@
 /**
- * Starting a helper thread for async native waits (Deno and Bun alike): a `node:worker_threads`
+ * Starting a helper thread for async native waits (Deno, Bun and Node alike): a `node:worker_threads`
  * Worker running wait_helper_worker.ts, unref'd at once so it never keeps the process alive.
  *
  * Why node:worker_threads: a Deno web Worker keeps the process alive for as long as it exists

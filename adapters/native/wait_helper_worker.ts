@@ -25,9 +25,12 @@ port.on("close", () => {
 });
 port.unref();
 
-const backend: FfiBackend = (globalThis as { Deno?: unknown }).Deno !== undefined
+const g = globalThis as { Deno?: unknown; Bun?: unknown };
+const backend: FfiBackend = g.Deno !== undefined
   ? (await import("./deno_backend.ts")).denoBackend
-  : (await import("./bun_backend.ts")).bunBackend;
+  : g.Bun !== undefined
+  ? (await import("./bun_backend.ts")).bunBackend
+  : (await import("./node_backend.ts")).nodeBackend;
 
 await runHelper(init, {
   backend,

@@ -212,13 +212,22 @@ export class WaitService {
   readonly #byOwner = new Map<object, Set<Waiter>>();
   #waiters = 0;
 
+  readonly backend: FfiBackend;
+  readonly row: NativeRow;
+  readonly crossProcess: boolean;
+  readonly wakeOne: (view: Int32Array, index: number) => void;
+
   constructor(
-    readonly backend: FfiBackend,
-    readonly row: NativeRow,
-    readonly crossProcess: boolean,
+    backend: FfiBackend,
+    row: NativeRow,
+    crossProcess: boolean,
     path: AsyncPath,
-    readonly wakeOne: (view: Int32Array, index: number) => void,
+    wakeOne: (view: Int32Array, index: number) => void,
   ) {
+    this.backend = backend;
+    this.row = row;
+    this.crossProcess = crossProcess;
+    this.wakeOne = wakeOne;
     this.#path = path;
   }
 

@@ -37,11 +37,14 @@ export function fakePointer(buffer: ArrayBufferLike, byteOffset: number): FakePo
 
 /** A fake pointer: `byteOffset` into `buffer` (a word's SharedArrayBuffer, the binder's scratch, a mapping). */
 export class FakePointer {
-  constructor(
-    readonly buffer: ArrayBufferLike,
-    readonly byteOffset: number,
-    readonly address: bigint = (nextAddress += 0x100n),
-  ) {}
+  readonly buffer: ArrayBufferLike;
+  readonly byteOffset: number;
+  readonly address: bigint;
+  constructor(buffer: ArrayBufferLike, byteOffset: number, address: bigint = (nextAddress += 0x100n)) {
+    this.buffer = buffer;
+    this.byteOffset = byteOffset;
+    this.address = address;
+  }
 }
 
 /** A pointer argument as it was when the call was made: where it points and the bytes there. */
@@ -125,12 +128,16 @@ export class FakeFfi implements FfiBackend {
    * @param missing symbols this "OS" lacks: opening a library that needs one fails as dlopen would
    * @param openError thrown by every open instead (a permission refusal, …)
    */
-  constructor(
-    readonly os: string,
-    readonly arch: string,
-    readonly missing: readonly string[] = [],
-    readonly openError?: Error,
-  ) {}
+  readonly os: string;
+  readonly arch: string;
+  readonly missing: readonly string[];
+  readonly openError?: Error;
+  constructor(os: string, arch: string, missing: readonly string[] = [], openError?: Error) {
+    this.os = os;
+    this.arch = arch;
+    this.missing = missing;
+    this.openError = openError;
+  }
 
   /** The calls of one symbol. */
   callsOf(symbol: string): RecordedCall[] {

@@ -56,6 +56,10 @@ export class NotHeldError extends Error {
  * ```
  */
 export class OwnerDiedError extends Error {
+  /** The dead owner's process id (0 if it was not recorded). */
+  ownerPid = 0;
+  /** The dead owner's thread id (0 if the word named none). */
+  ownerTid = 0;
   /** Create the error with a message saying what to do. */
   constructor(message: string) {
     super(message);

@@ -97,8 +97,8 @@ export function ownerDied(where: string, pid: number, tid: number): OwnerDiedErr
     `${where}: ${who} died holding the lock; this caller holds it now. Repair what it guards, then call markConsistent() ` +
       "and unlock() — an unlock() without markConsistent() makes the mutex unrecoverable everywhere",
   );
-  (e as { ownerPid?: number }).ownerPid = pid;
-  (e as { ownerTid?: number }).ownerTid = tid;
+  e.ownerPid = pid;
+  e.ownerTid = tid;
   return e;
 }
 

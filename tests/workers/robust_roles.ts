@@ -3,7 +3,8 @@
  * this thread's native futex and play one role.
  *   "hold":  lock, report { held, tid }, then stay alive until terminated (or, with
  *            `exitThread`, return from the worker's code so the thread ends holding the lock).
- *   "lock":  lock() (blocking), report when it returns or throws: { error name, at, ownerTid }.
+ *   "lock":  lock() (blocking), report when it returns (then unlock) or throws (then keep holding
+ *            what an OwnerDiedError handed over): { result, at, ownerTid }.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Mutex } from "../../mod.ts";
@@ -23,12 +24,13 @@ if (role === "hold") {
   m.lock();
   parentPort!.postMessage({ held: true, tid: native.nativeFutex().ownerLiveness().tid, at: now() });
   if (!exitThread) setInterval(() => {}, 1000); // alive until terminated
-  else parentPort!.close(); // the thread ends by itself, still holding the lock
+  // else: nothing keeps the thread alive, so it ends by itself, still holding the lock
 } else if (role === "lock") {
   parentPort!.postMessage({ waiting: true });
   try {
     m.lock();
     parentPort!.postMessage({ result: "locked", at: now() });
+    m.unlock();
   } catch (e) {
     const err = e as Error & { ownerTid?: number };
     parentPort!.postMessage({ result: err.name, at: now(), ownerTid: err.ownerTid, held: m.held });

@@ -22,8 +22,9 @@ const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
 const SLICE_MS = 100;
 const KILLS = Number(globalThis.process?.env?.FUTEX_ROBUST_KILLS ?? "3") || 3;
-/** One slice + 100 ms, plus what Deno takes to end a terminated worker's OS thread. */
+/** One slice + 100 ms: the median must meet it; each detection may exceed it by SLACK_MS of scheduling delay. */
 const BOUND_MS = SLICE_MS + 100;
+const SLACK_MS = Number(globalThis.process?.env?.FUTEX_ROBUST_SLACK_MS ?? "300");
 const wallNow = (): number => performance.timeOrigin + performance.now();
 const WAITERS = 0x80000000 | 0;
 
@@ -121,7 +122,9 @@ test("a terminated worker's lock: a blocked worker's lock() and the main thread'
   const all = [...lat, ...latAsync];
   t.diagnostic(`worker terminated → lock(): ${lat.length ? stats(lat) : "-"}; → lockAsync(): ${latAsync.length ? stats(latAsync) : "-"}`);
   console.log(`robust-latency terminate all ${stats(all)} [${all.map((x) => x.toFixed(0)).join(", ")}]`);
-  assert.ok(Math.max(...all) <= BOUND_MS + 150, `detection took ${Math.max(...all).toFixed(1)} ms`);
+  const sorted = [...all].sort((a, b) => a - b);
+  assert.ok(sorted[Math.floor((sorted.length - 1) / 2)] <= BOUND_MS, `median detection ${stats(all)} > ${BOUND_MS} ms`);
+  assert.ok(sorted[sorted.length - 1] <= BOUND_MS + SLACK_MS, `detection took ${stats(all)} > ${BOUND_MS} + ${SLACK_MS} ms`);
 });
 
 /** A tid that existed a moment ago and is gone: a child process that already exited. */

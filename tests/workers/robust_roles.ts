@@ -29,8 +29,9 @@ if (role === "hold") {
   parentPort!.postMessage({ waiting: true });
   try {
     m.lock();
-    parentPort!.postMessage({ result: "locked", at: now() });
-    m.unlock();
+    const at = now();
+    m.unlock(); // before reporting: the test may terminate this worker as soon as it hears
+    parentPort!.postMessage({ result: "locked", at });
   } catch (e) {
     const err = e as Error & { ownerTid?: number };
     parentPort!.postMessage({ result: err.name, at: now(), ownerTid: err.ownerTid, held: m.held });

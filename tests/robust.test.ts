@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import process from "node:process";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { DeadlockError, Mutex, NotHeldError, NotRecoverableError, OwnerDiedError } from "../mod.ts";
@@ -269,5 +270,33 @@ test("TID reuse: a live thread of another process in the word is not taken for t
     m.unlock();
   } finally {
     child.kill("SIGKILL");
+  }
+});
+
+test("an owner that dies while a waiter sleeps is found at the next expired slice (lockAsync and lock)", { skip, timeout: 60_000 }, async () => {
+  for (const form of ["async", "blocking"]) {
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      const m = robustMutex(50);
+      forgeOwner(m, child.pid!, child.pid!); // a live owner in another process
+      setTimeout(() => child.kill("SIGKILL"), 100);
+      const t0 = performance.now();
+      if (form === "async") await assert.rejects(m.lockAsync({ timeout: 3000 }), OwnerDiedError);
+      else {
+        await new Promise((r) => setTimeout(r, 150)); // the child is gone before a blocking lock() sleeps...
+        forgeOwner(m, process.pid, process.pid); // ...so sleep on a live owner (this thread) through a worker
+        const locker = workerRole({ role: "lock", handle: m.handle });
+        await locker.next();
+        const words = new Int32Array(m.handle.buffer as SharedArrayBuffer);
+        while ((Atomics.load(words, 0) & WAITERS) === 0) await new Promise((r) => setTimeout(r, 2));
+        forgeOwner(m, await deadTid(), 0); // the "owner" is now gone, without a wake
+        const got = await locker.next();
+        assert.equal(got.result, "OwnerDiedError");
+        await locker.w.terminate();
+      }
+      assert.ok(performance.now() - t0 < 2500, "found within slices, long before the timeout");
+    } finally {
+      child.kill("SIGKILL");
+    }
   }
 });

@@ -52,7 +52,7 @@ export const ROBUST_OWNER_DIED = 0x40000000;
 /** Bit 31: sleepers may exist (FUTEX_WAITERS); as an Int32 value, negative. */
 export const ROBUST_WAITERS = 0x80000000 | 0;
 /** The word of a mutex whose owner died and was unlocked without markConsistent(). */
-export const ROBUST_NOT_RECOVERABLE = ROBUST_TID_MASK;
+export const ROBUST_NOT_RECOVERABLE: number = ROBUST_TID_MASK;
 
 /** What a robust mutex instance keeps: its two words and this thread's identity. */
 export interface RobustState {

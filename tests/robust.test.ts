@@ -16,7 +16,10 @@ import process from "node:process";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { DeadlockError, Mutex, NotHeldError, NotRecoverableError, OwnerDiedError } from "../mod.ts";
+import { bindNativeFutex } from "../adapters/native/bind.ts";
+import { UnsupportedPlatformError } from "../adapters/native/errors.ts";
 import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { FakeFfi } from "./support/fake_ffi.ts";
 import { testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;
@@ -35,6 +38,15 @@ test("robust: true with the Atomics futex is a TypeError that names a native fut
   const plain = new Mutex();
   assert.equal(plain.handle.robust, undefined);
   assert.throws(() => plain.markConsistent(), TypeError);
+});
+
+test("other OS rows (driven through the fake FFI): robust: true is UnsupportedPlatformError until they have a liveness check", () => {
+  for (const [os, arch] of [["win32", "x64"], ["darwin", "arm64"], ["freebsd", "x64"], ["openbsd", "x64"]]) {
+    const f = bindNativeFutex(new FakeFfi(os, arch));
+    assert.throws(() => f.ownerLiveness(), UnsupportedPlatformError, `${os}: ownerLiveness`);
+    assert.throws(() => new Mutex({ robust: true, futex: f }), (e: Error) => e instanceof UnsupportedPlatformError && /liveness/.test(e.message));
+    f.close();
+  }
 });
 
 function workerRole(data: Record<string, unknown>): { w: Worker; next: () => Promise<Record<string, unknown>> } {

@@ -241,23 +241,22 @@ export function throwNotRecoverable(where: string): never {
  */
 export function robustUnlock(s: RobustState, futex: Futex, where: string): void {
   const view = s.view;
-  const w = Atomics.load(view, 0);
-  if ((w & ROBUST_TID_MASK) !== s.tid) {
+  view[1] = 0; // before the release: a nonzero pid always belongs to the tid in the word
+  const old = Atomics.compareExchange(view, 0, s.tid, 0);
+  if (old === s.tid) return; // no flag set: nobody sleeps, no futex call
+  if ((old & ROBUST_TID_MASK) !== s.tid) {
     throw new NotHeldError(
-      w === 0
+      old === 0
         ? `${where}: the word was already 0 (unlocked elsewhere while this instance held it)`
-        : `${where}: the word names thread ${w & ROBUST_TID_MASK}, not this thread (${s.tid}): something else wrote it, ` +
+        : `${where}: the word names thread ${old & ROBUST_TID_MASK}, not this thread (${s.tid}): something else wrote it, ` +
           "or a waiter wrongly took this thread for dead",
     );
   }
-  view[1] = 0;
-  if ((w & ROBUST_OWNER_DIED) !== 0) {
+  if ((old & ROBUST_OWNER_DIED) !== 0) { // unlocked without markConsistent(): the data is declared lost
     Atomics.store(view, 0, ROBUST_NOT_RECOVERABLE);
     futex.wakeAll(view, 0);
     return;
   }
-  const old = Atomics.compareExchange(view, 0, s.tid, 0);
-  if (old === s.tid) return; // nobody sleeps: no futex call
   Atomics.store(view, 0, 0); // WAITERS: only we change the tid bits, lockers only add WAITERS
   futex.wakeOne(view, 0);
 }

@@ -162,7 +162,7 @@ const mutants: Mutant[] = [
   {
     name: "robust (bun, native + C peer): unlock ignores OWNER_DIED and releases instead of NOT_RECOVERABLE",
     file: "core/robust.ts",
-    edits: [["  if ((w & ROBUST_OWNER_DIED) !== 0) {\n    Atomics.store(view, 0, ROBUST_NOT_RECOVERABLE);", "  if (false) {\n    Atomics.store(view, 0, ROBUST_NOT_RECOVERABLE);"]],
+    edits: [["if ((old & ROBUST_OWNER_DIED) !== 0) { // unlocked without markConsistent()", "if (false) { // mutant: unlocked without markConsistent()"]],
     tests: ["tests/robust_interop.test.ts"],
     pattern: "unrecoverable",
     runtime: "bun",

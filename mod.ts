@@ -26,6 +26,7 @@ export {
   DEFAULT_SPINS,
   type Futex,
   type FutexDomain,
+  type OwnerLiveness,
   getDefaultFutex,
   hasAtomicsPause,
   monotonicNow,
@@ -36,7 +37,7 @@ export {
 } from "./core/futex.ts";
 export type { Placement, RegionRef, WordHandle } from "./core/word.ts";
 export type { AsyncWaitOptions, CommonOptions } from "./core/primitive.ts";
-export { DeadlockError, NotHeldError } from "./core/errors.ts";
+export { DeadlockError, NotHeldError, NotRecoverableError, OwnerDiedError } from "./core/errors.ts";
 export {
   EV_BUSY,
   EV_FREE,
@@ -55,7 +56,8 @@ export {
   LockCnt,
   type LockCntOptions,
 } from "./core/lockcnt.ts";
-export { Mutex, MUTEX_CONTENDED, MUTEX_LOCKED, MUTEX_UNLOCKED, MutexGuard, type MutexOptions } from "./core/mutex.ts";
+export { Mutex, MUTEX_CONTENDED, MUTEX_LOCKED, MUTEX_UNLOCKED, MutexGuard, type MutexOptions, type WithLockOptions } from "./core/mutex.ts";
+export { ROBUST_NOT_RECOVERABLE, ROBUST_OWNER_DIED, ROBUST_TID_MASK, ROBUST_WAITERS } from "./core/robust.ts";
 export {
   Semaphore,
   SEMAPHORE_MAX,

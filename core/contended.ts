@@ -41,6 +41,12 @@ export abstract class ContendedWait {
   slept = false;
   /** `Atomics.load` checks allowed before sleeping (the blocking driver; 0 for async). */
   spins = 0;
+  /**
+   * Longest single sleep (ms): the drivers wake the step at least this often even if nobody
+   * wakes the word, so it can re-check something the word cannot show (a robust lock's owner
+   * dying). Infinity (the default): sleep for the whole remaining time.
+   */
+  sliceMs = Infinity;
 
   /** Advance the protocol from the word's current value: STEP_FALSE, STEP_TRUE or STEP_SLEEP. */
   abstract step(): number;
@@ -94,7 +100,7 @@ export function runBlocking(
     }
     if (record.holder !== undefined) throw holdsIt(where);
     if (refuseBesideAsync && record.asyncWaits > 0) throw besideAsync(where, record);
-    futex.wait(view, 0, w.expected, futexTimeout(left)); // any return may be spurious: step decides
+    futex.wait(view, 0, w.expected, futexTimeout(Math.min(left, w.sliceMs))); // any return may be spurious: step decides
     w.slept = true;
   }
 }
@@ -125,7 +131,7 @@ export async function runAsync(
         if (w.slept) w.giveUp();
         return false;
       }
-      await futex.waitAsync(view, 0, w.expected, futexTimeout(left), signal);
+      await futex.waitAsync(view, 0, w.expected, futexTimeout(Math.min(left, w.sliceMs)), signal);
       w.slept = true;
       if (signal?.aborted) {
         w.giveUp();

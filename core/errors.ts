@@ -42,3 +42,45 @@ export class NotHeldError extends Error {
     this.name = "NotHeldError";
   }
 }
+
+/**
+ * A robust Mutex's previous holder died holding it. The lock is now held by the caller, and
+ * what it guarded may be half-updated: repair it, then call `markConsistent()` and `unlock()`.
+ * An `unlock()` without `markConsistent()` makes the mutex unrecoverable for every process.
+ *
+ * @example
+ * ```ts
+ * import { Mutex, OwnerDiedError } from "@futex/sync";
+ * // const m = new Mutex({ robust: true, futex: nativeFutex() });
+ * // try { m.lock(); } catch (e) { if (!(e instanceof OwnerDiedError)) throw e; repair(); m.markConsistent(); }
+ * ```
+ */
+export class OwnerDiedError extends Error {
+  /** The dead owner's process id (0 if it was not recorded). */
+  ownerPid = 0;
+  /** The dead owner's thread id (0 if the word named none). */
+  ownerTid = 0;
+  /** Create the error with a message saying what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "OwnerDiedError";
+  }
+}
+
+/**
+ * A robust Mutex was unlocked after its owner died without `markConsistent()`: its state is
+ * declared lost, and every later lock throws this (`tryLock()` returns false), in every process.
+ *
+ * @example
+ * ```ts
+ * import { NotRecoverableError } from "@futex/sync";
+ * new NotRecoverableError("…").name; // "NotRecoverableError"
+ * ```
+ */
+export class NotRecoverableError extends Error {
+  /** Create the error with a message saying what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotRecoverableError";
+  }
+}

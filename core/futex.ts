@@ -69,6 +69,33 @@ export interface Futex {
   wakeOne(view: Int32Array, index: number): void;
   /** Wake every sleeper on the word. */
   wakeAll(view: Int32Array, index: number): void;
+  /**
+   * Robust locks only (core/robust.ts): this thread's OS identity and a liveness check of other
+   * threads. Absent on futexes that cannot name an OS thread (the Atomics futex); a native futex
+   * on an OS without such a check throws UnsupportedPlatformError from it.
+   */
+  ownerLiveness?(): OwnerLiveness;
+}
+
+/**
+ * What a robust lock needs from its futex: who this thread is, and whether a recorded owner
+ * still exists. Per thread (each worker's futex answers for its own thread).
+ */
+export interface OwnerLiveness {
+  /** This process's id. */
+  readonly pid: number;
+  /** This thread's OS id (Linux: gettid), below 2^30. */
+  readonly tid: number;
+  /**
+   * Longest single sleep of a robust waiter, in ms: it re-checks its owner's liveness whenever
+   * a sleep this long ends without the word changing.
+   */
+  readonly sliceMs: number;
+  /**
+   * False only when thread `tid` of process `pid` certainly no longer exists (Linux: tgkill →
+   * ESRCH). `pid` 0 means "not recorded": then `tid` is looked up in every process.
+   */
+  isAlive(pid: number, tid: number): boolean;
 }
 
 /** The clock all deadlines use: monotonic, so wall-clock jumps neither extend nor cut waits. */

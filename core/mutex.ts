@@ -27,7 +27,7 @@
  */
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
-import { DeadlockError, NotHeldError } from "./errors.ts";
+import { DeadlockError, NotHeldError, OwnerDiedError } from "./errors.ts";
 import { type Futex, spinWhileEqual } from "./futex.ts";
 import {
   asyncOptions,
@@ -40,7 +40,21 @@ import {
   refuseLiveWord,
   takeAttached,
 } from "./primitive.ts";
-import { checkTimeout } from "./validate.ts";
+import {
+  isNotRecoverable,
+  ownerDied,
+  robustLiveness,
+  robustMarkConsistent,
+  type RobustState,
+  robustState,
+  robustTryTakeDead,
+  robustUnlock,
+  ROBUST_NOT_RECOVERABLE,
+  ROBUST_OWNER_DIED,
+  RobustWait,
+  throwNotRecoverable,
+} from "./robust.ts";
+import { checkOptions, checkTimeout } from "./validate.ts";
 import type { Placement, WordHandle, WordRecord } from "./word.ts";
 
 /** Unlocked. */
@@ -53,7 +67,37 @@ export const MUTEX_CONTENDED = 2;
 const KIND = "Mutex";
 
 /** Options for `new Mutex(...)`. */
-export interface MutexOptions extends Placement, CommonOptions {}
+export interface MutexOptions extends Placement, CommonOptions {
+  /**
+   * A robust mutex (native futexes, Linux): 8 bytes (word + owner pid). A holder that dies is
+   * detected within one slice; the next locker gets OwnerDiedError holding the lock (see
+   * {@link Mutex.markConsistent}). Refused (TypeError) with the Atomics futex.
+   */
+  robust?: boolean;
+}
+
+/** Options for {@link Mutex.withLock}: `recover` runs `fn(true)` after an owner died (see there). */
+export interface WithLockOptions {
+  /**
+   * The callback repairs: after an OwnerDiedError `fn(true)` runs holding the lock, and if it
+   * returns (or its promise fulfils) the mutex is marked consistent; if it throws, the unlock
+   * makes the mutex unrecoverable. Without it, withLock throws OwnerDiedError without running
+   * `fn`, leaving the lock held by the caller to repair, markConsistent() and unlock().
+   */
+  recover?: boolean;
+}
+
+function checkRecover(where: string, options: unknown): boolean {
+  const v = checkOptions<WithLockOptions>(options, where).recover;
+  if (v !== undefined && typeof v !== "boolean") throw new TypeError(`${where}: recover must be true or false (got ${typeof v})`);
+  return v === true;
+}
+
+function checkRobust(where: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new TypeError(`${where}: robust must be true or false (got ${typeof v})`);
+  return v;
+}
 
 function corrupted(where: string, v: number): TypeError {
   return new TypeError(
@@ -166,13 +210,20 @@ export class Mutex {
   readonly #record: WordRecord;
   /** Reused by blocking lock(): a thread runs one blocking call at a time, so it needs no allocation. */
   #wait: MutexWait | undefined;
+  /** Set for a robust mutex (core/robust.ts): its two words and this thread's identity. */
+  readonly #robust: RobustState | undefined;
+  #robustWait: RobustWait | undefined;
   /** Where the word lives: post it to a worker and attach with {@link Mutex.from}. */
   readonly handle: WordHandle;
 
   /** Create an unlocked mutex in its own 4-byte SharedArrayBuffer or at `{ buffer, byteOffset }`. */
   constructor(options?: MutexOptions) {
     const attached = takeAttached(options);
-    const setup = attached ?? createSetup(`new ${KIND}`, KIND, options);
+    const robust = attached !== undefined
+      ? attached.handle.robust === true
+      : checkRobust(`new ${KIND}`, checkOptions<MutexOptions>(options, `new ${KIND}`).robust);
+    const setup = attached ?? createSetup(`new ${KIND}`, KIND, options, robust);
+    if (robust) this.#robust = robustState(setup.view, robustLiveness(attached ? `${KIND}.from` : `new ${KIND}`, setup.futex));
     this.#view = setup.view;
     this.#futex = setup.futex;
     this.#spins = setup.spins;
@@ -183,7 +234,12 @@ export class Mutex {
         throw new DeadlockError(`new ${KIND}: this thread holds a lock on that word; re-initialising it would free it under the holder`);
       }
       const v = Atomics.load(this.#view, 0);
-      refuseLiveWord(`new ${KIND}`, KIND, setup, v === MUTEX_LOCKED ? "locked" : v === MUTEX_CONTENDED ? "locked, with waiters" : undefined);
+      if (robust) {
+        refuseLiveWord(`new ${KIND}`, KIND, setup, v !== 0 ? "a robust mutex's owner or state" : undefined);
+        Atomics.store(this.#robust!.view, 1, 0);
+      } else {
+        refuseLiveWord(`new ${KIND}`, KIND, setup, v === MUTEX_LOCKED ? "locked" : v === MUTEX_CONTENDED ? "locked, with waiters" : undefined);
+      }
       Atomics.store(this.#view, 0, MUTEX_UNLOCKED);
     }
   }
@@ -200,15 +256,19 @@ export class Mutex {
    * m.isLocked; // true
    * ```
    */
-  static from(handle: WordHandle, options?: AttachOptions): Mutex {
+  static from(handle: WordHandle, options?: AttachOptions & { robust?: boolean }): Mutex {
+    const asked = checkRobust(`${KIND}.from`, checkOptions<MutexOptions>(options, `${KIND}.from`).robust);
+    const robust = (options?.robust === undefined ? (handle as WordHandle | undefined)?.robust : asked) === true;
     const setup = attachChecked(
       KIND,
       handle,
       options,
-      (v) => v >= MUTEX_UNLOCKED && v <= MUTEX_CONTENDED,
+      robust ? () => true : (v) => v >= MUTEX_UNLOCKED && v <= MUTEX_CONTENDED,
       "mutex",
       "0 unlocked, 1 locked, 2 contended",
+      robust,
     );
+    if (robust && setup.handle.robust !== true) (setup as { handle: WordHandle }).handle = { ...setup.handle, robust: true };
     return new Mutex(attachedOptions(setup));
   }
 
@@ -224,9 +284,50 @@ export class Mutex {
 
   /** Take the lock if it is free; never waits. */
   tryLock(): boolean {
+    const r = this.#robust;
+    if (r !== undefined) return this.#robustTry(r, `${KIND}.tryLock`);
     if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) !== MUTEX_UNLOCKED) return false;
     this.#record.holder = this;
     return true;
+  }
+
+  /** Robust tryLock: one CAS, else take a dead owner's lock (OwnerDiedError) or give false. */
+  #robustTry(r: RobustState, where: string): boolean {
+    if (Atomics.compareExchange(r.view, 0, 0, r.tid) === 0) {
+      r.view[1] = r.pid;
+      this.#record.holder = this;
+      return true;
+    }
+    if (this.#record.holder !== undefined) return false; // held here, through some instance: alive
+    const dead = robustTryTakeDead(r);
+    if (dead === undefined) return false;
+    this.#record.holder = this;
+    if (dead[1] >= 0) throw ownerDied(where, dead[0], dead[1]);
+    return true;
+  }
+
+  /** Whether a robust mutex is held by a caller that took it from a dead owner and has not called markConsistent(). */
+  get inconsistent(): boolean {
+    const r = this.#robust;
+    if (r === undefined) return false;
+    const w = Atomics.load(r.view, 0);
+    return w !== ROBUST_NOT_RECOVERABLE && (w & ROBUST_OWNER_DIED) !== 0;
+  }
+
+  /**
+   * Robust mutexes: declare the data repaired after an OwnerDiedError, so the next unlock()
+   * releases normally. Throws NotHeldError unless this instance holds the lock, TypeError if
+   * the mutex is not robust or not inconsistent.
+   */
+  markConsistent(): void {
+    const r = this.#robust;
+    if (r === undefined) throw new TypeError(`${KIND}.markConsistent: only a robust mutex ({ robust: true }) can be inconsistent`);
+    if (this.#record.holder !== this) {
+      throw new NotHeldError(`${KIND}.markConsistent: this instance does not hold the lock; call it after the lock() that threw OwnerDiedError`);
+    }
+    if (!robustMarkConsistent(r)) {
+      throw new TypeError(`${KIND}.markConsistent: the mutex is consistent (no owner died since it was last marked); nothing to mark`);
+    }
   }
 
   /**
@@ -236,6 +337,8 @@ export class Mutex {
    */
   lock(timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.lock`);
+    const r = this.#robust;
+    if (r !== undefined) return this.#robustLock(r, timeout);
     if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
       this.#record.holder = this;
       return true;
@@ -255,6 +358,31 @@ export class Mutex {
     return ok;
   }
 
+  #robustLock(r: RobustState, timeout: number | undefined): boolean {
+    const where = `${KIND}.lock`;
+    if (Atomics.compareExchange(r.view, 0, 0, r.tid) === 0) {
+      r.view[1] = r.pid;
+      this.#record.holder = this;
+      return true;
+    }
+    if (isNotRecoverable(r)) throwNotRecoverable(where);
+    if (timeout === 0) return this.#robustTry(r, where);
+    if (this.#record.holder !== undefined) {
+      throw new DeadlockError(
+        `${where}: ${this.#record.holder === this ? "this instance" : "this thread, through another instance,"} ` +
+          "already holds the lock, so waiting for it would never end; unlock() first",
+      );
+    }
+    const w = this.#robustWait ??= new RobustWait(r, this.#futex, where);
+    w.reset(this.#spins);
+    const ok = runBlocking(w, r.view, this.#futex, timeout, this.#record, true, where);
+    if (ok) {
+      this.#record.holder = this;
+      if (w.diedTid >= 0) throw ownerDied(where, w.diedPid, w.diedTid);
+    }
+    return ok;
+  }
+
   /**
    * Take the lock without blocking the thread: resolves true when held, false after `timeout` ms;
    * rejects with `signal.reason` on abort, holding nothing. Never spins. While another task of
@@ -263,6 +391,8 @@ export class Mutex {
    */
   async lockAsync(options?: AsyncWaitOptions): Promise<boolean> {
     const { timeout, signal } = asyncOptions(`${KIND}.lockAsync`, options);
+    const r = this.#robust;
+    if (r !== undefined) return this.#robustLockAsync(r, timeout, signal);
     if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
       this.#record.holder = this;
       return true;
@@ -270,6 +400,23 @@ export class Mutex {
     const w = new MutexWait(this.#view, this.#futex, `${KIND}.lockAsync`);
     const ok = await runAsync(w, this.#view, this.#futex, timeout, signal, this.#record, `${KIND}.lockAsync`);
     if (ok) this.#record.holder = this;
+    return ok;
+  }
+
+  async #robustLockAsync(r: RobustState, timeout: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    const where = `${KIND}.lockAsync`;
+    if (Atomics.compareExchange(r.view, 0, 0, r.tid) === 0) {
+      r.view[1] = r.pid;
+      this.#record.holder = this;
+      return true;
+    }
+    if (isNotRecoverable(r)) throwNotRecoverable(where);
+    const w = new RobustWait(r, this.#futex, where);
+    const ok = await runAsync(w, r.view, this.#futex, timeout, signal, this.#record, where);
+    if (ok) {
+      this.#record.holder = this;
+      if (w.diedTid >= 0) throw ownerDied(where, w.diedPid, w.diedTid);
+    }
     return ok;
   }
 
@@ -285,6 +432,12 @@ export class Mutex {
           ? `${KIND}.unlock: the mutex is not locked; call unlock() once per successful lock()`
           : `${KIND}.unlock: this instance does not hold the lock; unlock through the instance that locked it`,
       );
+    }
+    const r = this.#robust;
+    if (r !== undefined) {
+      record.holder = undefined;
+      robustUnlock(r, this.#futex, `${KIND}.unlock`);
+      return;
     }
     const view = this.#view;
     const old = Atomics.compareExchange(view, 0, MUTEX_LOCKED, MUTEX_UNLOCKED);
@@ -307,37 +460,72 @@ export class Mutex {
 
   /**
    * Run `fn` holding the lock (blocking acquire) and release it after — after the returned
-   * promise settles if `fn` returns one.
+   * promise settles if `fn` returns one. Robust mutexes: if the previous owner died, throws
+   * OwnerDiedError without running `fn` (the caller holds the lock), unless `{ recover: true }`:
+   * then `fn(true)` repairs, and the mutex is marked consistent when it returns.
    */
-  withLock<T>(fn: () => T): T {
+  withLock<T>(fn: (ownerDied: boolean) => T, options?: WithLockOptions): T {
     if (typeof fn !== "function") throw new TypeError(`${KIND}.withLock: pass a function to run under the lock`);
-    this.lock();
+    const recover = checkRecover(`${KIND}.withLock`, options);
+    let died = false;
+    try {
+      this.lock();
+    } catch (e) {
+      if (!(e instanceof OwnerDiedError && recover)) throw e;
+      died = true;
+    }
     let result: T;
     try {
-      result = fn();
+      result = fn(died);
     } catch (e) {
       this.unlock();
       throw e;
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).finally(() => this.unlock()) as T;
+      return Promise.resolve(result).then(
+        (v) => {
+          this.#repaired(died);
+          return v;
+        },
+        (e) => {
+          this.unlock();
+          throw e;
+        },
+      ) as T;
     }
-    this.unlock();
+    this.#repaired(died);
     return result;
+  }
+
+  /** Unlock after a successful callback, marking the mutex consistent first if `fn` repaired it. */
+  #repaired(died: boolean): void {
+    if (died) this.markConsistent();
+    this.unlock();
   }
 
   /**
    * Run `fn` holding the lock, acquired without blocking the thread. Rejects with a
    * "TimeoutError" DOMException if `timeout` passes first, or with `signal.reason` on abort.
    */
-  async withLockAsync<T>(fn: () => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
+  async withLockAsync<T>(fn: (ownerDied: boolean) => T | PromiseLike<T>, options?: AsyncWaitOptions & WithLockOptions): Promise<T> {
     if (typeof fn !== "function") throw new TypeError(`${KIND}.withLockAsync: pass a function to run under the lock`);
-    if (!(await this.lockAsync(options))) throw timeoutError(`${KIND}.withLockAsync`, options?.timeout);
+    const recover = checkRecover(`${KIND}.withLockAsync`, options);
+    let died = false;
     try {
-      return await fn();
-    } finally {
-      this.unlock();
+      if (!(await this.lockAsync(options))) throw timeoutError(`${KIND}.withLockAsync`, options?.timeout);
+    } catch (e) {
+      if (!(e instanceof OwnerDiedError && recover)) throw e;
+      died = true;
     }
+    let result: T;
+    try {
+      result = await fn(died);
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
+    this.#repaired(died);
+    return result;
   }
 
   /**

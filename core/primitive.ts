@@ -40,10 +40,10 @@ function common(where: string, options: CommonOptions): { futex: Futex; spins: n
 }
 
 /** Setup for a new primitive: `options` may carry `{ buffer, byteOffset }`. */
-export function createSetup(where: string, kind: string, options: unknown): PrimitiveSetup {
+export function createSetup(where: string, kind: string, options: unknown, robust = false): PrimitiveSetup {
   const o = checkOptions<CommonOptions & { buffer: unknown; byteOffset: unknown }>(options, where);
   const { futex, spins } = common(where, o);
-  return { ...placeWord(where, kind, futex, o.buffer, o.byteOffset), futex, spins };
+  return { ...placeWord(where, kind, futex, o.buffer, o.byteOffset, robust), futex, spins };
 }
 
 const ATTACH: unique symbol = Symbol("attach");
@@ -72,8 +72,9 @@ export function attachChecked(
   isState: (word: number) => boolean,
   noun: string,
   states: string,
+  robust = false,
 ): PrimitiveSetup {
-  const setup = attachSetup(`${kind}.from`, kind, handle, options);
+  const setup = attachSetup(`${kind}.from`, kind, handle, options, robust);
   const v = Atomics.load(setup.view, 0);
   if (!isState(v)) {
     throw new TypeError(
@@ -94,11 +95,11 @@ function checkRegion(region: unknown, where: string): RegionLike | undefined {
 }
 
 /** Setup for attaching to an existing word through its handle (and, for a region's word, the region). */
-export function attachSetup(where: string, kind: string, handle: unknown, options: unknown): PrimitiveSetup {
+export function attachSetup(where: string, kind: string, handle: unknown, options: unknown, robust = false): PrimitiveSetup {
   const o = checkOptions<AttachOptions>(options, where);
   const region = checkRegion(o.region, where);
   const { futex, spins } = common(where, region !== undefined && o.futex === undefined ? { ...o, futex: region.futex } : o);
-  return { ...attachWord(where, kind, futex, handle, region), futex, spins };
+  return { ...attachWord(where, kind, futex, handle, region, robust), futex, spins };
 }
 
 /**

@@ -53,6 +53,11 @@ export interface WordHandle {
   readonly domain?: string;
   /** Set when the word lives in a shared region: the region to map again on the receiving side. */
   readonly region?: RegionRef;
+  /**
+   * True for a robust Mutex: 8 bytes (the word, then its owner's pid). `from()` attaches it as
+   * robust and refuses `{ robust: false }`.
+   */
+  readonly robust?: boolean;
 }
 
 /** Where to put a new primitive: omit both for a fresh 4-byte SharedArrayBuffer. */
@@ -199,12 +204,14 @@ export function placeWord(
   futex: Futex,
   buffer: unknown,
   byteOffset: unknown,
+  robust = false,
 ): PlacedWord {
+  const size = robust ? 8 : 4; // a robust word is followed by its owner's pid
   if (buffer === undefined) {
     if (byteOffset !== undefined && byteOffset !== 0) {
       throw new RangeError(`${where}: byteOffset ${String(byteOffset)} given without a buffer; pass { buffer, byteOffset } together`);
     }
-    buffer = new SharedArrayBuffer(4);
+    buffer = new SharedArrayBuffer(size);
   }
   if (!isSharedArrayBuffer(buffer)) {
     if (isArrayBuffer(buffer) && futex.requiresSharedArrayBuffer) {
@@ -240,9 +247,10 @@ export function placeWord(
   if (!Number.isInteger(offset) || offset < 0 || offset % 4 !== 0) {
     throw new RangeError(`${where}: byteOffset ${offset} must be a whole multiple of 4 ≥ 0 (a 32-bit word is 4-aligned)`);
   }
-  if (offset + 4 > length) {
+  if (offset + size > length) {
     throw new RangeError(
-      `${where}: byteOffset ${offset} is out of range for a ${length}-byte buffer; the 4-byte word needs byteOffset ≤ ${length - 4}`,
+      `${where}: byteOffset ${offset} is out of range for a ${length}-byte buffer; the ${size}-byte ${robust ? "robust word (word + owner pid)" : "word"} ` +
+        `needs byteOffset ≤ ${length - size}`,
     );
   }
   const record = claimWord(where, buffer as object, offset, futex);
@@ -250,6 +258,7 @@ export function placeWord(
   const handle: WordHandle = mapping === undefined
     ? { buffer: buffer as SharedArrayBuffer, byteOffset: offset, kind, domain: futex.domain }
     : { buffer: buffer as ArrayBuffer, byteOffset: offset, kind, domain: futex.domain, region: mapping };
+  if (robust) (handle as { robust?: boolean }).robust = true;
   return { view, handle, record };
 }
 
@@ -258,7 +267,14 @@ export function placeWord(
  * driven by `futex`'s domain — and return the word. A handle that names a shared region is
  * attached through this thread's mapping of it (`region`); its buffer, a postMessage copy, never.
  */
-export function attachWord(where: string, kind: string, futex: Futex, handle: unknown, region?: RegionLike): PlacedWord {
+export function attachWord(
+  where: string,
+  kind: string,
+  futex: Futex,
+  handle: unknown,
+  region?: RegionLike,
+  robust = false,
+): PlacedWord {
   if (handle === null || typeof handle !== "object") {
     throw new TypeError(`${where}: handle must be an object { buffer, byteOffset } such as a ${kind}'s .handle (got ${handle === null ? "null" : typeof handle})`);
   }
@@ -292,5 +308,11 @@ export function attachWord(where: string, kind: string, futex: Futex, handle: un
   if (buffer === undefined) {
     throw new TypeError(`${where}: handle has no buffer; pass a ${kind}'s .handle or { buffer, byteOffset }`);
   }
-  return placeWord(where, kind, futex, buffer, h.byteOffset);
+  if (h.robust !== undefined && h.robust !== robust) {
+    throw new TypeError(
+      `${where}: this handle's word is ${h.robust ? "a robust" : "a plain (non-robust)"} ${kind}, and attaching it as ` +
+        `${robust ? "robust" : "plain"} would misread it; omit { robust } to follow the handle`,
+    );
+  }
+  return placeWord(where, kind, futex, buffer, h.byteOffset, robust);
 }

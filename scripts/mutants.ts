@@ -8,12 +8,15 @@
  * the async scenario variants only (test names matching "async"), which shows that the async
  * path, not only the sync one, catches it.
  *
+ * Mutants with a `runtime` run their tests from the .ts sources under Deno or Bun instead of
+ * Node: native futexes exist only there (the robust mutex, the native scenarios).
+ *
  * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring ...]
  * Prints one line per mutant (and the tests that failed) and exits non-zero if any survives.
  */
 
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -26,8 +29,10 @@ interface Mutant {
   /** [search, replace] pairs; every search string must occur. */
   edits: [string, string][];
   tests: string[];
-  /** Run only the tests whose names match (node --test-name-pattern). */
+  /** Run only the tests whose names match (node --test-name-pattern; deno --filter /re/; bun -t). */
   pattern?: string;
+  /** Run the tests under this runtime (from the .ts sources) instead of Node: native futexes. */
+  runtime?: "deno" | "bun";
 }
 
 const scenarios = ["tests/lock_scenarios.test.ts"];
@@ -131,6 +136,46 @@ const mutants: Mutant[] = [
     tests: ["tests/same_thread.test.ts"],
   },
   {
+    name: "robust (deno, native): waiters never check the owner's liveness",
+    file: "core/robust.ts",
+    edits: [["if (tid === 0 || ((!this.#checked || w === this.#lastSlept) && this.#check(tid))) {", "if (tid === 0) {"]],
+    tests: ["tests/robust.test.ts"],
+    pattern: "TID reuse|thread ends|expired slice",
+    runtime: "deno",
+  },
+  {
+    name: "robust (bun, native): liveness checked before the first sleep only, not after an expired slice",
+    file: "core/robust.ts",
+    edits: [["(!this.#checked || w === this.#lastSlept)", "!this.#checked"]],
+    tests: ["tests/robust.test.ts"],
+    pattern: "expired slice",
+    runtime: "bun",
+  },
+  {
+    name: "robust (deno, native): the taker of a dead owner's lock does not set OWNER_DIED (cleared too early)",
+    file: "core/robust.ts",
+    edits: [["s.tid | ROBUST_OWNER_DIED | (w & ROBUST_WAITERS) | extra", "s.tid | (w & ROBUST_WAITERS) | extra"]],
+    tests: ["tests/robust.test.ts"],
+    pattern: "dead owner|without markConsistent",
+    runtime: "deno",
+  },
+  {
+    name: "robust (bun, native + C peer): unlock ignores OWNER_DIED and releases instead of NOT_RECOVERABLE",
+    file: "core/robust.ts",
+    edits: [["if ((old & ROBUST_OWNER_DIED) !== 0) { // unlocked without markConsistent()", "if (false) { // mutant: unlocked without markConsistent()"]],
+    tests: ["tests/robust_interop.test.ts"],
+    pattern: "unrecoverable",
+    runtime: "bun",
+  },
+  {
+    name: "mutex (deno, native futex): woken locker takes the lock as 1, not 2",
+    file: "core/mutex.ts",
+    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
+    tests: ["tests/native_scenarios.test.ts"],
+    pattern: "Mutex|mutex",
+    runtime: "deno",
+  },
+  {
     name: "atomics: an aborted async wait flushes its orphan with a broadcast",
     file: "adapters/atomics.ts",
     edits: [["      settle(\"ok\"); // the caller re-checks", "      Atomics.notify(view, index);\n      settle(\"ok\"); // the caller re-checks"]],
@@ -214,8 +259,8 @@ for (const m of mutants) {
   if (filters.length && !filters.some((f) => m.name.includes(f))) continue;
   const dir = mkdtempSync(join(tmpdir(), "futex-mutant-"));
   try {
-    for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json"]) {
-      cpSync(join(root, p), join(dir, p), { recursive: true });
+    for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json", "deno.json", "bunfig.toml"]) {
+      if (existsSync(join(root, p))) cpSync(join(root, p), join(dir, p), { recursive: true });
     }
     symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
     let src = readFileSync(join(dir, m.file), "utf8");
@@ -230,20 +275,38 @@ for (const m of mutants) {
     const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
     if (tsc.status !== 0) throw new Error(`mutant "${m.name}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
     const t0 = performance.now();
-    const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
-    const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
-    const run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...filter, ...files], {
-      encoding: "utf8",
-      timeout: 300_000,
-      env: { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25" },
-    });
-    const out = run.stdout ?? "";
-    const failedTests = [...out.matchAll(/^not ok \d+ - (.*)$/gm)].map((x) => x[1]);
+    const env = { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25", NO_COLOR: "1" };
+    let run: SpawnSyncReturns<string>;
+    let failedTests: string[];
+    if (m.runtime !== undefined) {
+      const files = m.tests.map((t) => join(dir, t));
+      const bin = join(root, "node_modules", ".bin", m.runtime);
+      const args = m.runtime === "deno"
+        ? ["test", "-A", ...(m.pattern ? [`--filter=/${m.pattern}/`] : []), ...files]
+        : ["test", "--timeout=60000", ...(m.pattern ? ["-t", m.pattern] : []), ...files];
+      run = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout: 300_000, env });
+      const out = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+      failedTests = [
+        ...[...out.matchAll(/^(.*) => \.?\/?tests\/.*$/gm)].map((x) => x[1]),
+        ...[...out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((x) => x[1]),
+      ];
+      // A non-zero exit that names no failing test (a type error, a missing file) proves nothing.
+      if (run.status !== 0 && run.signal === null && failedTests.length === 0) {
+        throw new Error(`mutant "${m.name}": ${m.runtime} failed without a failing test:\n${out.slice(-2000)}`);
+      }
+    } else {
+      const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
+      const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
+      run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...filter, ...files], { encoding: "utf8", timeout: 300_000, env });
+      const out = run.stdout ?? "";
+      failedTests = [...out.matchAll(/^not ok \d+ - (.*)$/gm)].map((x) => x[1]);
+    }
+    failedTests = [...new Set(failedTests)];
     const caught = run.status !== 0 || failedTests.length > 0;
     if (!caught) survived++;
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(
-      `${caught ? "CAUGHT  " : "SURVIVED"} ${m.name} (${secs} s)` +
+      `${caught ? "CAUGHT  " : "SURVIVED"} ${m.name} (${secs} s${m.runtime ? `, ${m.runtime}` : ""})` +
         (failedTests.length ? `\n         failing: ${failedTests.join("; ")}` : run.signal ? `\n         killed: ${run.signal}` : ""),
     );
   } finally {

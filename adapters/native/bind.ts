@@ -21,8 +21,8 @@
  * @module
  */
 
-import { deadlineAfter, type Futex, monotonicNow, remainingMs, type WaitResult } from "../../core/futex.ts";
-import { FutexClosedError } from "./errors.ts";
+import { deadlineAfter, type Futex, monotonicNow, type OwnerLiveness, remainingMs, type WaitResult } from "../../core/futex.ts";
+import { FutexClosedError, UnsupportedPlatformError } from "./errors.ts";
 import { type AsyncPath, type HelperHandle, type HelperInit, serviceFor, type WaitService } from "./wait_service.ts";
 import {
   type ArgSpec,
@@ -95,6 +95,11 @@ export interface NativeFutex extends Futex {
    * long, or a wakeup that never came. Stress tests with a long slice assert 0.
    */
   readonly expiredSlices: number;
+  /**
+   * This thread's pid and tid and a liveness check of other threads, for robust locks. Throws
+   * UnsupportedPlatformError on rows without one (every row but Linux, for now).
+   */
+  ownerLiveness(): OwnerLiveness;
 }
 
 /** Options of the native futex factories. */
@@ -267,6 +272,43 @@ export function wokeBy(spec: WaitSpec, r: number): boolean {
 
 const wordPointers = new WeakMap<Int32Array, unknown>();
 
+/** This thread's identity and liveness check, per backend (module state is per thread). */
+interface ThreadLiveness {
+  readonly pid: number;
+  readonly tid: number;
+  isAlive(pid: number, tid: number): boolean;
+}
+const livenessByBackend = new WeakMap<FfiBackend, ThreadLiveness>();
+
+/** Bind the row's liveness calls for this thread (gettid, tgkill/tkill with signal 0, errno). */
+function threadLiveness(backend: FfiBackend, row: NativeRow): ThreadLiveness {
+  const hit = livenessByBackend.get(backend);
+  if (hit) return hit;
+  const spec = row.liveness;
+  if (spec === undefined) {
+    throw new UnsupportedPlatformError(
+      `robust locks need an owner liveness check, which the ${row.id} row does not have yet (Linux has tgkill); ` +
+        "use a plain Mutex here",
+    );
+  }
+  const lib = backend.open(spec.library, spec.symbols);
+  const errnoPtr = lib.callPointer("__errno_location", []); // per thread, like this module's state
+  const pid = lib.call("getpid", []);
+  const tid = lib.call("syscall", [spec.gettid, 0, 0, 0]);
+  const live: ThreadLiveness = {
+    pid,
+    tid,
+    isAlive(p: number, t: number): boolean {
+      const r = p === 0 ? lib.call("syscall", [spec.tkill, t, 0, 0]) : lib.call("syscall", [spec.tgkill, p, t, 0]);
+      if (r === 0) return true;
+      // Only ESRCH is "gone"; EPERM (another user's thread) and anything unexpected count as alive.
+      return backend.load32(errnoPtr) !== spec.ESRCH;
+    },
+  };
+  livenessByBackend.set(backend, live);
+  return live;
+}
+
 /** A bound native futex. Instances are per thread (each worker binds its own). */
 class BoundFutex implements NativeFutex {
   readonly name: string;
@@ -286,6 +328,8 @@ class BoundFutex implements NativeFutex {
   readonly #wakeAllArgs: ArgList;
   readonly #scratch: Scratch;
   readonly #service: WaitService;
+  readonly #row: NativeRow;
+  #liveness: OwnerLiveness | undefined;
 
   constructor(
     backend: FfiBackend,
@@ -300,6 +344,7 @@ class BoundFutex implements NativeFutex {
     this.#lib = opened.lib;
     this.#flavor = flavor;
     this.row = opened.row.id;
+    this.#row = opened.row;
     this.name = flavor.name;
     this.crossProcess = crossProcess;
     this.domain = crossProcess ? "os-shared" : "os-private";
@@ -323,6 +368,13 @@ class BoundFutex implements NativeFutex {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** This thread's OS identity and a tgkill liveness check (robust locks); UnsupportedPlatformError off Linux. */
+  ownerLiveness(): OwnerLiveness {
+    if (this.#liveness) return this.#liveness;
+    const t = threadLiveness(this.#backend, this.#row);
+    return (this.#liveness = Object.freeze({ pid: t.pid, tid: t.tid, sliceMs: this.#sliceMs, isAlive: t.isAlive }));
   }
 
   get expiredSlices(): number {

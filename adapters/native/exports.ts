@@ -28,4 +28,5 @@ export {
   type TimeoutEncoding,
   type WaitSpec,
   type WaitvSpec,
+  type LivenessSpec,
 } from "./table.ts";

@@ -183,6 +183,32 @@ export interface NativeRow {
    * missing at run time, e.g. ENOSYS), helpers take turns on single words with the row's `wait`.
    */
   readonly waitv?: WaitvSpec;
+  /**
+   * How a robust Mutex (core/robust.ts) names this thread and asks whether another thread is
+   * alive; absent where the OS has no such check yet (robust locks are then refused).
+   */
+  readonly liveness?: LivenessSpec;
+}
+
+/**
+ * Thread identity and liveness for robust locks (Linux): `gettid()` names the calling thread,
+ * `tgkill(pid, tid, 0)` fails with ESRCH once thread `tid` of process `pid` has exited, and
+ * `tkill(tid, 0)` asks the same of `tid` in any process (used while the owner's pid is not yet
+ * recorded). All through `long syscall(long nr, long a, long b, long c)`.
+ */
+export interface LivenessSpec {
+  /** Library holding `syscall`, `getpid` and the errno location. */
+  readonly library: string;
+  /** `syscall` with three integer arguments, `getpid`, `__errno_location`. */
+  readonly symbols: Readonly<Record<string, SymbolSpec>>;
+  /** SYS_gettid: 186 (x86_64), 178 (aarch64). */
+  readonly gettid: number;
+  /** SYS_tgkill: 234 (x86_64), 131 (aarch64). */
+  readonly tgkill: number;
+  /** SYS_tkill: 200 (x86_64), 130 (aarch64). */
+  readonly tkill: number;
+  /** errno of a signal to a thread that does not exist. */
+  readonly ESRCH: number;
 }
 
 /**
@@ -276,6 +302,11 @@ function linuxFlavor(nr: number, shared: boolean): FlavorSpec {
   };
 }
 
+const LINUX_LIVENESS: Readonly<Record<NativeArch, { gettid: number; tgkill: number; tkill: number }>> = {
+  x86_64: { gettid: 186, tgkill: 234, tkill: 200 }, // arch/x86/entry/syscalls/syscall_64.tbl
+  aarch64: { gettid: 178, tgkill: 131, tkill: 130 }, // include/uapi/asm-generic/unistd.h
+};
+
 function linuxRow(arch: NativeArch, nr: number): NativeRow {
   return {
     id: `linux-${arch}`,
@@ -316,6 +347,16 @@ function linuxRow(arch: NativeArch, nr: number): NativeRow {
       sharedFlags: 2,
       clockid: 0,
       ENOSYS: 38,
+    },
+    liveness: {
+      library: "libc.so.6",
+      symbols: {
+        syscall: { parameters: ["i64", "i64", "i64", "i64"], result: "i64" },
+        getpid: { parameters: [], result: "i32" },
+        __errno_location: { parameters: [], result: "pointer" },
+      },
+      ...LINUX_LIVENESS[arch],
+      ESRCH: 3,
     },
     notes: `futex(2) through syscall(${nr}, …) in glibc; shared flavour omits FUTEX_PRIVATE_FLAG so waiters are keyed by page (MAP_SHARED works across processes)`,
   };

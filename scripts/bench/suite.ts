@@ -18,6 +18,7 @@
  *   native     event ping-pong on this runtime's OS futex (Deno FFI, bun:ffi, Node 26's node:ffi) vs C
  *              raw-futex ping-pong (peer.c) run in the same invocation, and the cost of one FFI
  *              call (libc abs; a FUTEX_WAKE nobody waits for, beside C's)
+ *   robust     uncontended robust Mutex lock()+unlock() vs the plain Mutex, same native futex (Deno, Bun; Linux)
  *   memory     bytes of shared memory per primitive
  *
  * Usage: node build/scripts/bench/suite.js | deno run -A scripts/bench/suite.ts | bun scripts/bench/suite.ts
@@ -480,6 +481,30 @@ async function main(): Promise<void> {
         { id: "native.event", label: "FFI futex, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-event", 0, n) },
       ]);
       await interleaved("native", await ffiCallVariants());
+    }
+  }
+  if (wants("robust")) {
+    const { loadNative, nativeSkip } = await import("../lib/native.ts");
+    if (nativeSkip) notes.push(`robust section skipped: ${nativeSkip}`);
+    else {
+      const native = await loadNative();
+      const futex = native.nativeFutex();
+      const sab = new SharedArrayBuffer(64);
+      const plain = new Mutex({ buffer: sab, byteOffset: 0, futex });
+      const robust = new Mutex({ buffer: sab, byteOffset: 8, futex, robust: true });
+      const n = size.fastOps;
+      const time = (m: Mutex) => (): { value: number } => {
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) {
+          m.lock();
+          m.unlock();
+        }
+        return { value: ((performance.now() - t0) * 1e6) / n };
+      };
+      await interleaved("robust", [
+        { id: "robust.plain", label: "Mutex lock()+unlock(), native futex", unit: "ns/op", run: time(plain) },
+        { id: "robust.robust", label: "robust Mutex lock()+unlock(), same futex", unit: "ns/op", baseline: "robust.plain", run: time(robust) },
+      ], quick ? 5 : 9);
     }
   }
   if (wants("memory")) {

@@ -21,3 +21,11 @@ export const READY = 16;
 /** LockCnt stress block: byte offset of its first word, then word indexes from there. */
 export const LC_BASE = 64;
 export const LC = { WORD: 0, INSECT: 1, PLAIN: 2, ATOMIC: 3, VALID: 4, FREES: 5, PROGRESS: 6 } as const;
+
+/**
+ * Robust Mutex block (tests/robust_interop.test.ts): the 8-byte robust mutex (word, owner pid),
+ * then a plain counter only the mutex protects and an "inside" flag that catches two holders.
+ */
+export const ROBUST = 128;
+export const ROBUST_COUNTER = 136;
+export const ROBUST_INSIDE = 140;

@@ -36,6 +36,7 @@ const correct: Check[] = [
   { model: "condition", defines: [] },
   { model: "condition", defines: ["BROADCAST"] },
   { model: "rwlock", defines: [] },
+  { model: "robust", defines: [] },
 ].flatMap((c) => [0, 1].map((spur) => ({ model: c.model, defines: [...c.defines, `SPUR=${spur}`] })));
 
 /** Mutants that spin must reject, each named for the pitfall it reintroduces. */
@@ -56,6 +57,10 @@ const mutants: { name: string; checks: Check[] }[] = [
   { name: "rules: mutex blocking wait beside a pending async wait is not refused (the async waiter's thread is blocked)", checks: [{ model: "mutex", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
   { name: "rules: semaphore blocking wait beside a pending async wait is not refused", checks: [{ model: "semaphore", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
   { name: "atomics: an orphan that took a wake does not pass it on", checks: [{ model: "mutex", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }, { model: "semaphore", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }] },
+  { name: "robust: waiters never check the owner's liveness", checks: [{ model: "robust", defines: ["SKIP_LIVENESS", "SPUR=0"] }] },
+  { name: "robust: liveness checked before the first sleep only, not after an expired slice", checks: [{ model: "robust", defines: ["CHECK_ONCE", "SPUR=0"] }] },
+  { name: "robust: the taker of a dead owner's lock does not set OWNER_DIED (cleared too early)", checks: [{ model: "robust", defines: ["CLEAR_OD_EARLY", "SPUR=0"] }] },
+  { name: "robust: unlock clears OWNER_DIED and releases instead of NOT_RECOVERABLE", checks: [{ model: "robust", defines: ["UNLOCK_IGNORES_OD", "SPUR=0"] }] },
   { name: "atomics: a blocking wait beside this thread's orphan does not sleep in slices", checks: [{ model: "semaphore", defines: ["ORPHAN_NO_SLICE", "SPUR=0"] }] },
   { name: "condition: the waiter reads the sequence after unlocking the mutex", checks: [{ model: "condition", defines: ["SEQ_AFTER_UNLOCK", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "SEQ_AFTER_UNLOCK", "SPUR=0"] }] },
   { name: "condition: notify wakes before it increments the sequence", checks: [{ model: "condition", defines: ["WAKE_FIRST", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "WAKE_FIRST", "SPUR=0"] }] },

@@ -15,6 +15,16 @@
  *                                                 (the C side of the benchmarks' FFI call overhead)
  *   peer mutex THREADS MS                         THREADS threads × (lock; counter++; unlock) on Drepper's
  *                                                 3-state futex mutex for MS ms: ns per pair, counts per thread
+ * Robust mutex (core/robust.ts's protocol: word = owner tid | OWNER_DIED bit 30 | WAITERS bit 31,
+ * 0x3fffffff = not recoverable; the owner's pid in the next word; liveness by tgkill(pid, tid, 0)):
+ *   peer robust-hold NAME OFF [thread]            lock (or, with "thread", lock in a thread that then exits
+ *                                                 holding it); print "ok held tid= pid=" and sleep until killed
+ *   peer robust-lock NAME OFF TIMEOUT_MS MODE     lock (TIMEOUT_MS < 0: no limit); on owner-died MODE "consistent"
+ *                                                 marks consistent and unlocks, "abandon" unlocks (not recoverable);
+ *                                                 prints "ok result=locked|owner-died|not-recoverable|timed-out
+ *                                                 owner_tid= at_ms=" (at_ms: CLOCK_REALTIME when lock returned)
+ *   peer robust-count NAME OFF COUNTER ROUNDS     ROUNDS × (lock; plain counter++; unlock) after the start barrier,
+ *                                                 repairing (markConsistent) any owner death: "ok repairs="
  * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (wait bound),
  * PEER_PIN=cross|same (cc-/raw-pingpong: threads on CPU 0 and 1, or both on CPU 0).
  * Prints "ok key=value ..." on success; exits 1 with a message on any violated invariant.
@@ -341,6 +351,85 @@ static int wake_loop(long rounds) {
   return 0;
 }
 
+/* ---- robust mutex (core/robust.ts) ---- */
+#define R_TID 0x3fffffff
+#define R_OD 0x40000000
+#define R_WAITERS ((int32_t)0x80000000u)
+#define R_NOTREC R_TID
+enum { R_LOCKED = 0, R_DIED = 1, R_NOTRECOVERABLE = 2, R_TIMEDOUT = 3 };
+static int r_alive(int32_t pid, int32_t tid) {
+  long r = pid ? syscall(SYS_tgkill, pid, tid, 0) : syscall(SYS_tkill, tid, 0);
+  return r == 0 || errno != ESRCH; /* only ESRCH is "gone"; EPERM means it exists */
+}
+static int32_t r_take_dead(aword *w, aword *pidw, int32_t v, int32_t me, int32_t extra) {
+  atomic_store(pidw, 0);
+  int32_t old = cas(w, v, me | R_OD | (v & R_WAITERS) | extra);
+  if (old == v) atomic_store(pidw, getpid());
+  return old;
+}
+/* One slice of sleep: a robust waiter wakes up at least every slice_ms to ask about its owner. */
+static void r_sleep(aword *w, int32_t v) {
+  struct timespec ts = {slice_ms / 1000, (slice_ms % 1000) * 1000000L};
+  syscall(SYS_futex, w, FUTEX_WAIT, v, &ts, NULL, 0);
+}
+static int r_lock(aword *w, aword *pidw, long timeout_ms, int32_t *died_tid) {
+  int32_t me = (int32_t)syscall(SYS_gettid), last = 0;
+  int checked = 0, slept = 0;
+  double deadline = timeout_ms < 0 ? -1 : now_ns() + timeout_ms * 1e6;
+  for (;;) {
+    int32_t v = atomic_load(w);
+    if (v == 0) {
+      if (cas(w, 0, slept ? me | R_WAITERS : me) == 0) { atomic_store(pidw, getpid()); return R_LOCKED; }
+      continue;
+    }
+    int32_t tid = v & R_TID;
+    if (tid == R_NOTREC) return R_NOTRECOVERABLE;
+    int dead = tid == 0;
+    if (!dead && (!checked || v == last)) { checked = 1; dead = !r_alive(atomic_load(pidw), tid); }
+    if (dead) {
+      if (r_take_dead(w, pidw, v, me, slept ? R_WAITERS : 0) == v) { *died_tid = tid; return R_DIED; }
+      continue;
+    }
+    if (!(v & R_WAITERS)) {
+      if (cas(w, v, v | R_WAITERS) != v) continue;
+      v |= R_WAITERS;
+    }
+    if (deadline >= 0 && now_ns() >= deadline) return R_TIMEDOUT;
+    last = v;
+    r_sleep(w, v);
+    slept = 1;
+  }
+}
+static void r_unlock(aword *w, aword *pidw) {
+  int32_t me = (int32_t)syscall(SYS_gettid), v = atomic_load(w);
+  if ((v & R_TID) != me) die("robust unlock: this thread does not own the word");
+  atomic_store(pidw, 0);
+  if (v & R_OD) { atomic_store(w, R_NOTREC); futex_wake(w, INT_MAX); return; }
+  if (cas(w, me, 0) == me) return;
+  atomic_store(w, 0);
+  futex_wake(w, 1);
+}
+static void r_consistent(aword *w) {
+  int32_t v = atomic_load(w);
+  while (v & R_OD) {
+    int32_t old = cas(w, v, v & ~R_OD);
+    if (old == v) return;
+    v = old;
+  }
+}
+static double realtime_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+static aword *r_word, *r_pid;
+static void *r_hold_thread(void *arg) {
+  int32_t died = 0;
+  if (r_lock(r_word, r_pid, -1, &died) == R_NOTRECOVERABLE) die("robust-hold: not recoverable");
+  *(int32_t *)arg = (int32_t)syscall(SYS_gettid);
+  return NULL; /* the thread ends holding the lock */
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) die("usage: see the comment at the top of peer.c");
   const char *cmd = argv[1];
@@ -379,6 +468,52 @@ int main(int argc, char **argv) {
     rng = (uint64_t)atol(argv[5]) * 2654435761u + 1;
     barrier(base);
     return lockcnt_stress(at(base, len, argv[3]), atol(argv[4]));
+  }
+  if (!strcmp(cmd, "robust-hold") && (argc == 4 || argc == 5)) {
+    r_word = at(base, len, argv[3]);
+    r_pid = r_word + 1;
+    int32_t tid = 0, died = 0;
+    if (argc == 5) {
+      pthread_t t;
+      pthread_create(&t, NULL, r_hold_thread, &tid);
+      pthread_join(t, NULL);
+    } else {
+      if (r_lock(r_word, r_pid, -1, &died) == R_NOTRECOVERABLE) die("robust-hold: not recoverable");
+      tid = (int32_t)syscall(SYS_gettid);
+    }
+    printf("ok held tid=%d pid=%d word=%d\n", tid, getpid(), atomic_load(r_word));
+    fflush(stdout);
+    for (;;) pause();
+  }
+  if (!strcmp(cmd, "robust-lock") && argc == 6) {
+    aword *w = at(base, len, argv[3]);
+    int32_t died = 0;
+    int r = r_lock(w, w + 1, atol(argv[4]), &died);
+    double at_ms = realtime_ms();
+    static const char *names[] = {"locked", "owner-died", "not-recoverable", "timed-out"};
+    if (r == R_DIED && !strcmp(argv[5], "consistent")) r_consistent(w);
+    if (r == R_LOCKED || r == R_DIED) r_unlock(w, w + 1);
+    printf("ok result=%s owner_tid=%d at_ms=%.3f word=%d\n", names[r], died, at_ms, atomic_load(w));
+    return 0;
+  }
+  if (!strcmp(cmd, "robust-count") && argc == 6) {
+    aword *w = at(base, len, argv[3]);
+    int32_t *counter = (int32_t *)at(base, len, argv[4]);
+    aword *inside = (aword *)counter + 1;
+    long rounds = atol(argv[5]), repairs = 0;
+    barrier(base);
+    for (long i = 0; i < rounds; i++) {
+      int32_t died = 0;
+      int r = r_lock(w, w + 1, -1, &died);
+      if (r == R_NOTRECOVERABLE) die("robust-count: the mutex is not recoverable");
+      if (r == R_DIED) { repairs++; atomic_store(inside, 0); r_consistent(w); } /* repair: the dead holder's flag */
+      if (atomic_exchange(inside, 1) != 0) die("robust-count: two holders inside");
+      (*(volatile int32_t *)counter)++; /* plain: only the mutex keeps it exact */
+      atomic_store(inside, 0);
+      r_unlock(w, w + 1);
+    }
+    printf("ok repairs=%ld counter=%d\n", repairs, *counter);
+    return 0;
   }
   if (!strcmp(cmd, "wake-storm") && argc >= 5) {
     aword *stop = at(base, len, argv[3]);

@@ -6,16 +6,30 @@
  *   peer.ts event-ping NAME ROUNDS    write i to DATA, set PING, wait PONG, reset PONG
  *   peer.ts event-pong NAME ROUNDS    wait PING, reset PING, check DATA == i, set PONG
  *   peer.ts lockcnt    NAME ROUNDS SEED   random LockCnt ops in the LC block (as peer.c)
+ *   peer.ts robust-hold  NAME [async]      lock the robust Mutex at ROBUST, print "ok held tid= pid=", stay alive
+ *   peer.ts robust-lock  NAME TIMEOUT_MS MODE [async]   lock it (TIMEOUT_MS < 0: no limit) as peer.c's robust-lock
+ *   peer.ts robust-count NAME ROUNDS       ROUNDS × (lock; counter++; unlock), repairing owner deaths
  *
  * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (OS wait slice).
  * Prints "ok key=value …"; exits 1 with a message on any violated invariant.
  */
 
 import process from "node:process";
-import { LockCnt, ManualResetEvent } from "../../mod.ts";
+import { LockCnt, ManualResetEvent, Mutex } from "../../mod.ts";
 import { seededRandom } from "../../testing.ts";
 import { loadNative } from "../../scripts/lib/native.ts";
-import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES } from "../../scripts/lib/native_layout.ts";
+import {
+  DATA,
+  LC,
+  LC_BASE,
+  PING,
+  PONG,
+  READY,
+  REGION_BYTES,
+  ROBUST,
+  ROBUST_COUNTER,
+  ROBUST_INSIDE,
+} from "../../scripts/lib/native_layout.ts";
 
 const [cmd, name, roundsArg, seedArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -107,6 +121,60 @@ if (cmd === "event-ping" || cmd === "event-pong") {
     Atomics.add(i32, w(LC.PROGRESS), 1);
   }
   console.log(`ok sections=${sections} word=${i32[w(LC.WORD)]} expired=${futex.expiredSlices}`);
+} else if (cmd === "robust-hold") {
+  const m = Mutex.from({ buffer: region.buffer, byteOffset: ROBUST, robust: true }, { futex });
+  try {
+    if (roundsArg === "async") await m.lockAsync();
+    else m.lock();
+  } catch (e) {
+    if ((e as Error).name !== "OwnerDiedError") throw e;
+  }
+  const live = futex.ownerLiveness();
+  console.log(`ok held tid=${live.tid} pid=${live.pid} word=${i32[ROBUST / 4]}`);
+  setInterval(() => {}, 1000); // alive until killed
+  await new Promise(() => {});
+} else if (cmd === "robust-lock") {
+  const m = Mutex.from({ buffer: region.buffer, byteOffset: ROBUST, robust: true }, { futex });
+  const timeout = Number(roundsArg);
+  let result = "locked";
+  let ownerTid = 0;
+  if (process.argv[6] === "async") {
+    // Start this thread's wait helper first: the first async native wait of a process pays for
+    // it (a worker start), which is not what the detection latency measures.
+    await futex.waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
+  try {
+    const t = timeout < 0 ? undefined : timeout;
+    const ok = process.argv[6] === "async" ? await m.lockAsync({ timeout: t }) : m.lock(t);
+    if (!ok) result = "timed-out";
+  } catch (e) {
+    const err = e as Error & { ownerTid?: number };
+    result = err.name === "OwnerDiedError" ? "owner-died" : err.name === "NotRecoverableError" ? "not-recoverable" : err.name;
+    ownerTid = err.ownerTid ?? 0;
+  }
+  const atMs = performance.timeOrigin + performance.now();
+  if (result === "owner-died" && seedArg === "consistent") m.markConsistent();
+  if (m.held) m.unlock();
+  console.log(`ok result=${result} owner_tid=${ownerTid} at_ms=${atMs.toFixed(3)} word=${i32[ROBUST / 4]}`);
+} else if (cmd === "robust-count") {
+  const m = Mutex.from({ buffer: region.buffer, byteOffset: ROBUST, robust: true }, { futex });
+  let repairs = 0;
+  barrier();
+  for (let n = 0; n < rounds; n++) {
+    try {
+      m.lock();
+    } catch (e) {
+      if ((e as Error).name !== "OwnerDiedError") throw e;
+      repairs++;
+      Atomics.store(i32, ROBUST_INSIDE / 4, 0); // repair: the dead holder's flag
+      m.markConsistent();
+    }
+    if (Atomics.exchange(i32, ROBUST_INSIDE / 4, 1) !== 0) fail("robust-count: two holders inside");
+    i32[ROBUST_COUNTER / 4]++; // plain: only the mutex keeps it exact
+    Atomics.store(i32, ROBUST_INSIDE / 4, 0);
+    m.unlock();
+  }
+  console.log(`ok repairs=${repairs} counter=${i32[ROBUST_COUNTER / 4]}`);
 } else {
   fail(`unknown command ${cmd}; see the comment at the top of peer.ts`);
 }

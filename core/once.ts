@@ -67,7 +67,7 @@ class OnceWait extends ContendedWait {
   /** Set by step(): this caller moved the word 0 → RUNNING and must run fn. */
   mustRun = false;
 
-  constructor(readonly view: Int32Array, readonly where: string) {
+  constructor(readonly view: Int32Array, readonly where: string, readonly record: WordRecord, readonly owner: Once) {
     super();
   }
 
@@ -80,6 +80,7 @@ class OnceWait extends ContendedWait {
       if (v === ONCE_INCOMPLETE) {
         v = Atomics.compareExchange(view, 0, ONCE_INCOMPLETE, ONCE_RUNNING);
         if (v === ONCE_INCOMPLETE) {
+          this.record.holder = this.owner; // at once: a blocking run() of this thread from now on is DeadlockError
           this.mustRun = true;
           return STEP_TRUE;
         }
@@ -193,14 +194,13 @@ export class Once {
           "would never end; do not call run() from inside fn, or await runAsync() from another task",
       );
     }
-    const w = this.#wait ??= new OnceWait(this.#view, where);
+    const w = this.#wait ??= new OnceWait(this.#view, where, this.#record, this);
     w.slept = false;
     w.mustRun = false;
     w.spins = this.#spins;
     runBlocking(w, this.#view, this.#futex, undefined, this.#record, false, where);
     if (!w.mustRun) return false;
     w.mustRun = false;
-    this.#record.holder = this;
     let result: unknown;
     try {
       result = fn();
@@ -228,10 +228,9 @@ export class Once {
     const signal = checkSignal(checkOptions<{ signal: AbortSignal }>(options, where).signal, where);
     if (signal?.aborted) throw signal.reason;
     if (Atomics.load(this.#view, 0) === ONCE_COMPLETE) return false;
-    const w = new OnceWait(this.#view, where);
+    const w = new OnceWait(this.#view, where, this.#record, this);
     await runAsync(w, this.#view, this.#futex, undefined, signal, this.#record, where);
     if (!w.mustRun) return false;
-    this.#record.holder = this;
     try {
       await fn();
     } catch (e) {

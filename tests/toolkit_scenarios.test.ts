@@ -64,6 +64,7 @@ function spawn(
       spin: mode.chaos && k % 2 === 1 ? 0 : undefined,
       rounds: n,
       waiters,
+      workers: roles.length,
     })),
     180_000,
     () => `words [${Array.from(words.slice(0, 2))}], auto ${words[AUTO / 4]}, progress ${words[PROGRESS]}, passed ${words[PASSED]}, sets ${words[SETS]}`,

@@ -33,6 +33,11 @@ const correct: Check[] = [
   { model: "mutex", defines: [] },
   { model: "semaphore", defines: [] },
   { model: "lockcnt", defines: [] },
+  { model: "barrier", defines: [] },
+  { model: "barrier", defines: ["BREAK"] },
+  { model: "once", defines: [] },
+  { model: "latch", defines: [] },
+  { model: "autoreset", defines: [] },
 ].flatMap((c) => [0, 1].map((spur) => ({ model: c.model, defines: [...c.defines, `SPUR=${spur}`] })));
 
 /** Mutants that spin must reject, each named for the pitfall it reintroduces. */
@@ -53,6 +58,14 @@ const mutants: { name: string; checks: Check[] }[] = [
   { name: "rules: mutex blocking wait beside a pending async wait is not refused (the async waiter's thread is blocked)", checks: [{ model: "mutex", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
   { name: "rules: semaphore blocking wait beside a pending async wait is not refused", checks: [{ model: "semaphore", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
   { name: "atomics: an orphan that took a wake does not pass it on", checks: [{ model: "mutex", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }, { model: "semaphore", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }] },
+  { name: "barrier: the generation read after the count (a party sleeps on the next generation)", checks: [{ model: "barrier", defines: ["GEN_AFTER_COUNT", "SPUR=0"] }] },
+  { name: "once: COMPLETE stored before fn ends", checks: [{ model: "once", defines: ["COMPLETE_EARLY", "SPUR=0"] }] },
+  { name: "once: the runner's end wakes nobody", checks: [{ model: "once", defines: ["NO_WAKE", "SPUR=0"] }] },
+  { name: "latch: the opening countDown wakes one", checks: [{ model: "latch", defines: ["WAKE_ONE", "SPUR=0"] }] },
+  { name: "latch: a waiter sleeps without marking WAITERS", checks: [{ model: "latch", defines: ["NO_MARK", "SPUR=0"] }] },
+  { name: "autoreset: a set wakes nobody", checks: [{ model: "autoreset", defines: ["SET_NO_WAKE", "SPUR=0"] }] },
+  { name: "autoreset: a give-up passes no wake on", checks: [{ model: "autoreset", defines: ["NO_BATON", "SPUR=0"] }] },
+  { name: "autoreset: a give-up leaves its announcement (a phantom waiter)", checks: [{ model: "autoreset", defines: ["NO_WITHDRAW", "SPUR=0"] }] },
   { name: "atomics: a blocking wait beside this thread's orphan does not sleep in slices", checks: [{ model: "semaphore", defines: ["ORPHAN_NO_SLICE", "SPUR=0"] }] },
 ];
 

@@ -17,6 +17,8 @@ export const DONE = 68;
 export const GIVEUPS = 69;
 export const DATA = 70;
 export const PROGRESS = 71;
+/** Workers past their start-up (the start line, so no native wait slice includes a worker's start). */
+export const STARTED = 72;
 /** PHASE + id: the phase party `id` has reached (plain writes). */
 export const PHASE = 80;
 

@@ -26,6 +26,7 @@ import {
   PROGRESS,
   readyLatch,
   SETS,
+  STARTED,
 } from "../support/toolkit_layout.ts";
 import { data as d, fail, futex, type RoleFn, runRole, sleepMs, yieldNow } from "../support/worker_env.ts";
 
@@ -192,5 +193,11 @@ const roles: Record<string, RoleFn> = {
     return { sets, noops };
   },
 };
+
+// The start line: every worker has started (and bound its futex) before any role waits, so a
+// native wait slice that expires unwoken is a lost wakeup, not a slow worker start.
+const workers = (d as unknown as { workers: number }).workers;
+Atomics.add(i32, STARTED, 1);
+while (Atomics.load(i32, STARTED) < workers) Atomics.wait(i32, STARTED, Atomics.load(i32, STARTED), 5);
 
 runRole(roles);

@@ -12,7 +12,7 @@ import { countingFutex } from "../testing.ts";
 const word = (e: AutoResetEvent): number => Atomics.load(new Int32Array(e.handle.buffer, e.handle.byteOffset, 1), 0);
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("no waiters: set → 1, a second set changes nothing, wait takes it → 0; no futex call", () => {
+test("no waiters: set → 1, a second set changes nothing, wait takes it → 0; no futex call", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const e = new AutoResetEvent({ futex });
   assert.equal(word(e), 0);
@@ -32,7 +32,7 @@ test("no waiters: set → 1, a second set changes nothing, wait takes it → 0; 
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 0, wakeAll: 0 });
 });
 
-test("each set releases exactly one of two sleepers (one wakeOne each); a third stays set", async () => {
+test("each set releases exactly one of two sleepers (one wakeOne each); a third stays set", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const e = new AutoResetEvent({ futex });
   const done: string[] = [];
@@ -55,7 +55,7 @@ test("each set releases exactly one of two sleepers (one wakeOne each); a third 
   assert.equal(futex.calls.wakeOne, 2, "a set with no waiter wakes nobody");
 });
 
-test("sets made before the woken sleeper runs are not coalesced: W=1 P=1, then P=2 (set for the next), then no-op", async () => {
+test("sets made before the woken sleeper runs are not coalesced: W=1 P=1, then P=2 (set for the next), then no-op", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const e = new AutoResetEvent({ futex });
   const a = e.waitAsync();
@@ -71,7 +71,7 @@ test("sets made before the woken sleeper runs are not coalesced: W=1 P=1, then P
   assert.equal(e.wait(0), true);
 });
 
-test("a timed-out wait takes no set and withdraws its announcement", () => {
+test("a timed-out wait takes no set and withdraws its announcement", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const e = new AutoResetEvent({ futex, spin: 0 });
   const t0 = performance.now();
@@ -83,7 +83,7 @@ test("a timed-out wait takes no set and withdraws its announcement", () => {
   assert.equal(futex.calls.wakeOne, 0, "nobody was announced");
 });
 
-test("a waiter aborted after a set reached it passes the set on to the other sleeper", async () => {
+test("a waiter aborted after a set reached it passes the set on to the other sleeper", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const e = new AutoResetEvent({ futex });
   const ac = new AbortController();
@@ -99,7 +99,7 @@ test("a waiter aborted after a set reached it passes the set on to the other sle
   assert.equal(keepAliveCount(), 0);
 });
 
-test("a waiter that leaves holding a spoken-for set when the event is also set: the extra set is not kept twice", async () => {
+test("a waiter that leaves holding a spoken-for set when the event is also set: the extra set is not kept twice", { timeout: 10_000 }, async () => {
   const e = new AutoResetEvent();
   const ac = new AbortController();
   const a = e.waitAsync({ signal: ac.signal });
@@ -112,7 +112,7 @@ test("a waiter that leaves holding a spoken-for set when the event is also set: 
   assert.equal(word(e), ARE_SET, "sets clamped to waiters + 1: set once for the next arrival");
 });
 
-test("waitAsync: timeout false (withdrawn), pre-aborted signal rejects, nothing taken", async () => {
+test("waitAsync: timeout false (withdrawn), pre-aborted signal rejects, nothing taken", { timeout: 10_000 }, async () => {
   const e = new AutoResetEvent();
   assert.equal(await e.waitAsync({ timeout: 10 }), false);
   assert.equal(word(e), 0);
@@ -122,7 +122,7 @@ test("waitAsync: timeout false (withdrawn), pre-aborted signal rejects, nothing 
   assert.equal(await e.waitAsync({ timeout: 0 }), true);
 });
 
-test("a blocking wait beside this thread's pending waitAsync is DeadlockError, and withdraws its announcement", async () => {
+test("a blocking wait beside this thread's pending waitAsync is DeadlockError, and withdraws its announcement", { timeout: 10_000 }, async () => {
   const e = new AutoResetEvent({ spin: 0 });
   const p = e.waitAsync({ timeout: 5000 });
   await tick(2);
@@ -132,7 +132,7 @@ test("a blocking wait beside this thread's pending waitAsync is DeadlockError, a
   assert.equal(await p, true);
 });
 
-test("bad input and corrupted words: clear errors, words left as they are", async () => {
+test("bad input and corrupted words: clear errors, words left as they are", { timeout: 10_000 }, async () => {
   assert.throws(() => new AutoResetEvent({ set: 1 as unknown as boolean }), { name: "TypeError", message: /set must be a boolean/ });
   const e = new AutoResetEvent();
   assert.throws(() => e.wait(-1), RangeError);

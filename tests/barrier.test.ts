@@ -13,7 +13,7 @@ const words = (b: Barrier): Int32Array => new Int32Array(b.handle.buffer, b.hand
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const isBroken = (e: unknown): boolean => e instanceof BrokenBarrierError && e.name === "BrokenBarrierError";
 
-test("words per transition: arrivals count up, the last turns n−1 into 0 and bumps the generation, one wakeAll", async () => {
+test("words per transition: arrivals count up, the last turns n−1 into 0 and bumps the generation, one wakeAll", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const b = new Barrier(3, { futex });
   const w = words(b);
@@ -37,7 +37,7 @@ test("words per transition: arrivals count up, the last turns n−1 into 0 and b
   assert.equal(keepAliveCount(), 0);
 });
 
-test("one party: every wait is the leader, no futex call; the generation counts the trips", () => {
+test("one party: every wait is the leader, no futex call; the generation counts the trips", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const b = new Barrier(1, { futex });
   for (let i = 0; i < 5; i++) assert.equal(b.wait().isLeader, true);
@@ -45,7 +45,7 @@ test("one party: every wait is the leader, no futex call; the generation counts 
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 0, wakeAll: 0 });
 });
 
-test("exactly one leader per generation, over many generations, whichever party arrives last", async () => {
+test("exactly one leader per generation, over many generations, whichever party arrives last", { timeout: 10_000 }, async () => {
   const b = new Barrier(4);
   const others = [1, 2, 3].map(() => Barrier.from(b.handle));
   for (let g = 0; g < 50; g++) {
@@ -60,7 +60,7 @@ test("exactly one leader per generation, over many generations, whichever party 
   }
 });
 
-test("the generation wraps at 2³¹ (bit 31 stays BROKEN's)", () => {
+test("the generation wraps at 2³¹ (bit 31 stays BROKEN's)", { timeout: 10_000 }, () => {
   const b = new Barrier(1);
   Atomics.store(words(b), 1, 0x7fffffff);
   b.wait();
@@ -68,7 +68,7 @@ test("the generation wraps at 2³¹ (bit 31 stays BROKEN's)", () => {
   assert.equal(b.isBroken, false);
 });
 
-test("a timed-out party throws TimeoutError and breaks the generation: every current and later waiter gets BrokenBarrierError", async () => {
+test("a timed-out party throws TimeoutError and breaks the generation: every current and later waiter gets BrokenBarrierError", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const b = new Barrier(3, { futex, spin: 0 });
   const w = words(b);
@@ -95,7 +95,7 @@ test("a timed-out party throws TimeoutError and breaks the generation: every cur
   assert.deepEqual([...w], [0, 3]);
 });
 
-test("wait(0) by a non-last party breaks at once; by the last it trips", async () => {
+test("wait(0) by a non-last party breaks at once; by the last it trips", { timeout: 10_000 }, async () => {
   const b = new Barrier(2);
   assert.throws(() => b.wait(0), (e: Error) => e.name === "TimeoutError");
   assert.equal(b.isBroken, true);
@@ -105,7 +105,7 @@ test("wait(0) by a non-last party breaks at once; by the last it trips", async (
   assert.deepEqual(await p, { isLeader: false });
 });
 
-test("an aborted waitAsync rejects with the reason and breaks the barrier for the other waiters", async () => {
+test("an aborted waitAsync rejects with the reason and breaks the barrier for the other waiters", { timeout: 10_000 }, async () => {
   const b = new Barrier(3);
   const ac = new AbortController();
   const a = b.waitAsync({ signal: ac.signal });
@@ -122,13 +122,13 @@ test("an aborted waitAsync rejects with the reason and breaks the barrier for th
   assert.deepEqual([...words(b)], [0, 2]);
 });
 
-test("a waitAsync timeout rejects with TimeoutError and breaks", async () => {
+test("a waitAsync timeout rejects with TimeoutError and breaks", { timeout: 10_000 }, async () => {
   const b = new Barrier(2);
   await assert.rejects(b.waitAsync({ timeout: 10 }), (e: Error) => e.name === "TimeoutError");
   assert.equal(b.isBroken, true);
 });
 
-test("reset() under a sleeping waiter wakes it with BrokenBarrierError", async () => {
+test("reset() under a sleeping waiter wakes it with BrokenBarrierError", { timeout: 10_000 }, async () => {
   const b = new Barrier(2);
   const p = b.waitAsync();
   await tick(5);
@@ -137,7 +137,7 @@ test("reset() under a sleeping waiter wakes it with BrokenBarrierError", async (
   assert.deepEqual([...words(b)], [0, 2]);
 });
 
-test("a waiter of generation g released by g+1 even if g+1 is already broken", async () => {
+test("a waiter of generation g released by g+1 even if g+1 is already broken", { timeout: 10_000 }, async () => {
   const b = new Barrier(2);
   const p = b.waitAsync();
   await tick(5);
@@ -147,14 +147,14 @@ test("a waiter of generation g released by g+1 even if g+1 is already broken", a
   assert.deepEqual(await p, { isLeader: false });
 });
 
-test("a generation broken between a party's generation read and its arrival: the last arriver throws too", () => {
+test("a generation broken between a party's generation read and its arrival: the last arriver throws too", { timeout: 10_000 }, () => {
   const b = new Barrier(1);
   Atomics.store(words(b), 1, BARRIER_BROKEN | 0);
   assert.throws(() => b.wait(), isBroken);
   assert.deepEqual([...words(b)], [0, BARRIER_BROKEN | 0]);
 });
 
-test("placement: 8 bytes at { buffer, byteOffset }; two barriers side by side", () => {
+test("placement: 8 bytes at { buffer, byteOffset }; two barriers side by side", { timeout: 10_000 }, () => {
   const sab = new SharedArrayBuffer(16);
   const a = new Barrier(1, { buffer: sab, byteOffset: 0 });
   const c = new Barrier(1, { buffer: sab, byteOffset: 8 });
@@ -167,7 +167,7 @@ test("placement: 8 bytes at { buffer, byteOffset }; two barriers side by side", 
   assert.throws(() => new Barrier(2, { buffer: sab, byteOffset: 2 }), { name: "RangeError", message: /multiple of 4/ });
 });
 
-test("bad input is refused with what to pass, and changes nothing", () => {
+test("bad input is refused with what to pass, and changes nothing", { timeout: 10_000 }, () => {
   assert.throws(() => new Barrier(0), { name: "RangeError", message: /parties must be a whole number from 1/ });
   assert.throws(() => new Barrier(-1), RangeError);
   assert.throws(() => new Barrier(1.5), RangeError);
@@ -183,7 +183,7 @@ test("bad input is refused with what to pass, and changes nothing", () => {
   assert.throws(() => Barrier.from({ ...b.handle, parties: 0 }), RangeError);
 });
 
-test("a corrupted count word: TypeError naming the value, the words left as they are", () => {
+test("a corrupted count word: TypeError naming the value, the words left as they are", { timeout: 10_000 }, () => {
   const b = new Barrier(3);
   const w = words(b);
   Atomics.store(w, 0, 7);
@@ -194,7 +194,7 @@ test("a corrupted count word: TypeError naming the value, the words left as they
   assert.throws(() => b.wait(), { name: "TypeError", message: /holds -1/ });
 });
 
-test("a new Barrier over a word with parties waiting is refused", () => {
+test("a new Barrier over a word with parties waiting is refused", { timeout: 10_000 }, () => {
   const b = new Barrier(3);
   void b.waitAsync({ timeout: 1 }).catch(() => {});
   assert.throws(() => new Barrier(3, { buffer: b.handle.buffer }), { name: "TypeError", message: /parties waiting.*Barrier\.from/ });

@@ -10,7 +10,7 @@ import { keepAliveCount, Mutex, Semaphore } from "../mod.ts";
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("Mutex.guardAsync: held inside `await using`, unlocked after, also when the block throws", async () => {
+test("Mutex.guardAsync: held inside `await using`, unlocked after, also when the block throws", { timeout: 10_000 }, async () => {
   const m = new Mutex();
   {
     await using _g = await m.guardAsync({ timeout: 1000 });
@@ -24,7 +24,7 @@ test("Mutex.guardAsync: held inside `await using`, unlocked after, also when the
   assert.equal(m.isLocked, false);
 });
 
-test("Mutex.guardAsync waits for an unlock; TimeoutError on timeout, the reason on abort, holding nothing", async () => {
+test("Mutex.guardAsync waits for an unlock; TimeoutError on timeout, the reason on abort, holding nothing", { timeout: 10_000 }, async () => {
   const m = new Mutex();
   const other = Mutex.from(m.handle);
   m.lock();
@@ -45,7 +45,7 @@ test("Mutex.guardAsync waits for an unlock; TimeoutError on timeout, the reason 
   assert.equal(keepAliveCount(), 0);
 });
 
-test("Semaphore.guard / guardAsync: a permit inside the block, released after", async () => {
+test("Semaphore.guard / guardAsync: a permit inside the block, released after", { timeout: 10_000 }, async () => {
   const s = new Semaphore(2);
   {
     using _a = s.guard();
@@ -59,7 +59,7 @@ test("Semaphore.guard / guardAsync: a permit inside the block, released after", 
   assert.equal(s.value, 2);
 });
 
-test("Semaphore.withPermit: releases after fn, after a throw, and after a returned promise settles", async () => {
+test("Semaphore.withPermit: releases after fn, after a throw, and after a returned promise settles", { timeout: 10_000 }, async () => {
   const s = new Semaphore(1);
   assert.equal(s.withPermit(() => s.value), 0);
   assert.equal(s.value, 1);
@@ -76,7 +76,7 @@ test("Semaphore.withPermit: releases after fn, after a throw, and after a return
   assert.equal(s.value, 1);
 });
 
-test("Semaphore.withPermitAsync: runs fn holding a permit; TimeoutError / abort without running fn", async () => {
+test("Semaphore.withPermitAsync: runs fn holding a permit; TimeoutError / abort without running fn", { timeout: 10_000 }, async () => {
   const s = new Semaphore(1);
   assert.equal(await s.withPermitAsync(async () => s.value), 0);
   await assert.rejects(s.withPermitAsync(async () => { throw new Error("async boom"); }), /async boom/);

@@ -11,7 +11,7 @@ import { countingFutex } from "../testing.ts";
 const word = (l: Latch): number => Atomics.load(new Int32Array(l.handle.buffer, l.handle.byteOffset, 1), 0);
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("the word is the count; counting to 0 with nobody waiting makes no futex call", () => {
+test("the word is the count; counting to 0 with nobody waiting makes no futex call", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const l = new Latch(3, { futex });
   assert.equal(word(l), 3);
@@ -26,7 +26,7 @@ test("the word is the count; counting to 0 with nobody waiting makes no futex ca
   assert.equal(new Latch(0).wait(0), true, "a latch at 0 is open");
 });
 
-test("a waiter announces WAITERS; countDown keeps it; the opening countDown clears it and wakes all, once", async () => {
+test("a waiter announces WAITERS; countDown keeps it; the opening countDown clears it and wakes all, once", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const l = new Latch(2, { futex });
   const a = l.waitAsync();
@@ -44,7 +44,7 @@ test("a waiter announces WAITERS; countDown keeps it; the opening countDown clea
   assert.equal(keepAliveCount(), 0);
 });
 
-test("a timed wait returns false after its deadline and leaves WAITERS (the opening wake is a broadcast)", () => {
+test("a timed wait returns false after its deadline and leaves WAITERS (the opening wake is a broadcast)", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const l = new Latch(1, { futex, spin: 0 });
   const t0 = performance.now();
@@ -57,7 +57,7 @@ test("a timed wait returns false after its deadline and leaves WAITERS (the open
   assert.equal(futex.calls.wakeAll, 1);
 });
 
-test("waitAsync: resolves on opening, false on timeout, rejects on abort", async () => {
+test("waitAsync: resolves on opening, false on timeout, rejects on abort", { timeout: 10_000 }, async () => {
   const l = new Latch(1);
   assert.equal(await l.waitAsync({ timeout: 10 }), false);
   const ac = new AbortController();
@@ -72,7 +72,7 @@ test("waitAsync: resolves on opening, false on timeout, rejects on abort", async
   assert.equal(keepAliveCount(), 0);
 });
 
-test("countDown below zero throws RangeError and changes nothing", () => {
+test("countDown below zero throws RangeError and changes nothing", { timeout: 10_000 }, () => {
   const l = new Latch(2);
   assert.throws(() => l.countDown(3), { name: "RangeError", message: /below zero; nothing changed/ });
   assert.equal(word(l), 2);
@@ -87,7 +87,7 @@ test("countDown below zero throws RangeError and changes nothing", () => {
   assert.equal(word(m), 2);
 });
 
-test("bad constructor input and corrupted words: clear errors, words left as they are", async () => {
+test("bad constructor input and corrupted words: clear errors, words left as they are", { timeout: 10_000 }, async () => {
   assert.throws(() => new Latch(-1), { name: "RangeError", message: /count must be a whole number from 0/ });
   assert.throws(() => new Latch(2 ** 31), RangeError);
   assert.throws(() => new Latch(NaN), RangeError);

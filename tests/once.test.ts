@@ -11,7 +11,7 @@ import { countingFutex } from "../testing.ts";
 const word = (o: Once): number => Atomics.load(new Int32Array(o.handle.buffer, o.handle.byteOffset, 1), 0);
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("run: 0 → RUNNING while fn runs → COMPLETE after it; later calls return false without a futex call", () => {
+test("run: 0 → RUNNING while fn runs → COMPLETE after it; later calls return false without a futex call", { timeout: 10_000 }, () => {
   const futex = countingFutex(atomicsFutex);
   const o = new Once({ futex });
   assert.equal(word(o), 0);
@@ -25,7 +25,7 @@ test("run: 0 → RUNNING while fn runs → COMPLETE after it; later calls return
   assert.deepEqual(futex.calls, { wait: 0, waitAsync: 0, wakeOne: 0, wakeAll: 0 });
 });
 
-test("a throwing fn propagates, leaves the word INCOMPLETE, and the next caller runs its own fn", () => {
+test("a throwing fn propagates, leaves the word INCOMPLETE, and the next caller runs its own fn", { timeout: 10_000 }, () => {
   const o = new Once();
   assert.throws(() => o.run(() => { throw new Error("init failed"); }), /init failed/);
   assert.equal(word(o), 0);
@@ -34,13 +34,13 @@ test("a throwing fn propagates, leaves the word INCOMPLETE, and the next caller 
   assert.equal(word(o), ONCE_COMPLETE);
 });
 
-test("run() refuses an fn that returns a promise: TypeError, the Once left incomplete", () => {
+test("run() refuses an fn that returns a promise: TypeError, the Once left incomplete", { timeout: 10_000 }, () => {
   const o = new Once();
   assert.throws(() => o.run((async () => {}) as unknown as () => void), { name: "TypeError", message: /use runAsync/ });
   assert.equal(word(o), 0);
 });
 
-test("runAsync: a waiter of this thread announces QUEUED, the runner's end wakes all once", async () => {
+test("runAsync: a waiter of this thread announces QUEUED, the runner's end wakes all once", { timeout: 10_000 }, async () => {
   const futex = countingFutex(atomicsFutex);
   const o = new Once({ futex });
   let release!: () => void;
@@ -64,7 +64,7 @@ test("runAsync: a waiter of this thread announces QUEUED, the runner's end wakes
   assert.equal(keepAliveCount(), 0);
 });
 
-test("runAsync: a rejected fn leaves INCOMPLETE and wakes the waiter, which runs its own fn", async () => {
+test("runAsync: a rejected fn leaves INCOMPLETE and wakes the waiter, which runs its own fn", { timeout: 10_000 }, async () => {
   const o = new Once();
   let fail!: () => void;
   const gate = new Promise<void>((_, rej) => (fail = () => rej(new Error("first failed"))));
@@ -80,7 +80,7 @@ test("runAsync: a rejected fn leaves INCOMPLETE and wakes the waiter, which runs
   assert.equal(word(o), ONCE_COMPLETE);
 });
 
-test("an aborted waiter rejects with the reason; the running fn is not disturbed", async () => {
+test("an aborted waiter rejects with the reason; the running fn is not disturbed", { timeout: 10_000 }, async () => {
   const o = new Once();
   let release!: () => void;
   const first = o.runAsync(() => new Promise<void>((r) => (release = r)));
@@ -97,7 +97,7 @@ test("an aborted waiter rejects with the reason; the running fn is not disturbed
   assert.equal(keepAliveCount(), 0);
 });
 
-test("per thread: run() inside its own fn, or beside this thread's pending async fn, is DeadlockError", async () => {
+test("per thread: run() inside its own fn, or beside this thread's pending async fn, is DeadlockError", { timeout: 10_000 }, async () => {
   const o = new Once();
   assert.equal(o.run(() => {
     assert.throws(() => Once.from(o.handle).run(() => {}), { name: "DeadlockError", message: /inside fn/ });
@@ -112,7 +112,7 @@ test("per thread: run() inside its own fn, or beside this thread's pending async
   assert.equal(await running, true);
 });
 
-test("bad input and corrupted words: clear errors, words left as they are", async () => {
+test("bad input and corrupted words: clear errors, words left as they are", { timeout: 10_000 }, async () => {
   const o = new Once();
   assert.throws(() => o.run("x" as unknown as () => void), TypeError);
   await assert.rejects(o.runAsync(undefined as unknown as () => void), TypeError);

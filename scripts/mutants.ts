@@ -231,7 +231,8 @@ for (const m of mutants) {
     const t0 = performance.now();
     const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
     const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
-    const run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...filter, ...files], {
+    // --test-force-exit: a mutant that strands an async waiter would otherwise keep the file alive until the 300 s limit
+    const run = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=tap", ...filter, ...files], {
       encoding: "utf8",
       timeout: 300_000,
       env: { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25" },

@@ -201,7 +201,7 @@ const mutants: Mutant[] = [
     file: "core/autoreset.ts",
     edits: [["        if (p > 0 && w > 0) this.futex.wakeOne(view, 0); // pass on the wake this caller may have taken\n", ""]],
     tests: ["tests/autoreset.test.ts", "tests/toolkit_scenarios.test.ts"],
-    pattern: "auto-reset|passes the set on",
+    pattern: "auto-reset|passes the set on|give-up baton",
   },
 ];
 

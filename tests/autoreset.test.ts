@@ -150,3 +150,32 @@ test("bad input and corrupted words: clear errors, words left as they are", { ti
   void busy.waitAsync({ timeout: 1 });
   assert.throws(() => new AutoResetEvent({ buffer: busy.handle.buffer }), { name: "TypeError", message: /an event with waiters/ });
 });
+
+test("give-up baton, async path: a waitAsync aborted after a set's wake reached it passes the wake on", { timeout: 30_000 }, async () => {
+  // A futex whose waitAsync, once armed, aborts the first waiter right after it was woken:
+  // the wake is consumed, so only the protocol's give-up can pass it on.
+  const ac = new AbortController();
+  let armed = false;
+  const futex = {
+    ...atomicsFutex,
+    name: "abort-after-wake(atomics)",
+    waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, signal?: AbortSignal) {
+      return atomicsFutex.waitAsync(view, index, expected, timeoutMs, signal).then((v) => {
+        if (signal === ac.signal && armed && v === "ok" && !ac.signal.aborted) ac.abort(new Error("aborted after its wake"));
+        return v;
+      });
+    },
+  };
+  const e = new AutoResetEvent({ futex });
+  const first = e.waitAsync({ signal: ac.signal });
+  const second = AutoResetEvent.from(e.handle, { futex }).waitAsync({ timeout: 3000 });
+  await tick(5);
+  assert.equal(word(e), 2 * ARE_WAITER);
+  armed = true;
+  const t0 = performance.now();
+  assert.equal(e.set(), true); // wakes one: the first, which then aborts
+  await assert.rejects(first, /aborted after its wake/);
+  assert.equal(await second, true);
+  assert.ok(performance.now() - t0 < 1000, "the set reached the second waiter only at its deadline");
+  assert.equal(word(e), 0);
+});

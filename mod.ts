@@ -77,3 +77,25 @@ export {
   RwLockGuard,
   type RwLockOptions,
 } from "./core/rwlock.ts";
+export { BrokenBarrierError } from "./core/errors.ts";
+export {
+  Barrier,
+  BARRIER_BROKEN,
+  BARRIER_GENERATION_MASK,
+  BARRIER_MAX_PARTIES,
+  type BarrierHandle,
+  type BarrierOptions,
+  type BarrierWaitResult,
+} from "./core/barrier.ts";
+export { Latch, LATCH_MAX, LATCH_WAITERS, type LatchOptions } from "./core/latch.ts";
+export { Once, ONCE_COMPLETE, ONCE_INCOMPLETE, ONCE_QUEUED, ONCE_RUNNING, type OnceOptions } from "./core/once.ts";
+export {
+  ARE_MAX_WAITERS,
+  ARE_SET,
+  ARE_SETS_MASK,
+  ARE_UNSET,
+  ARE_WAITER,
+  AutoResetEvent,
+  type AutoResetEventOptions,
+} from "./core/autoreset.ts";
+export { SemaphoreGuard } from "./core/semaphore.ts";

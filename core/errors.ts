@@ -84,3 +84,24 @@ export class NotRecoverableError extends Error {
     this.name = "NotRecoverableError";
   }
 }
+
+/**
+ * A `Barrier` wait that cannot complete: a party of the current generation gave up (timed out
+ * or was aborted), or the barrier was `reset()` under a waiting party. Every current and later
+ * waiter gets it until `reset()` (Java's `BrokenBarrierException`).
+ *
+ * @example
+ * ```ts
+ * import { Barrier, BrokenBarrierError } from "@futex/sync";
+ * const b = new Barrier(2);
+ * try { b.wait(10); } catch (e) { (e as Error).name; } // "TimeoutError": it gave up, and broke the barrier
+ * try { b.wait(); } catch (e) { e instanceof BrokenBarrierError; } // true
+ * ```
+ */
+export class BrokenBarrierError extends Error {
+  /** Create the error with a message saying what happened and what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BrokenBarrierError";
+  }
+}

@@ -536,4 +536,24 @@ export class Mutex {
     if (!this.lock(timeoutMs)) throw timeoutError(`${KIND}.guard`, timeoutMs);
     return new MutexGuard(this);
   }
+
+  /**
+   * Take the lock without blocking the thread and resolve a guard that unlocks when disposed
+   * (`await using` or `using`). Rejects with a "TimeoutError" DOMException if `timeout` passes
+   * first, or with `signal.reason` on abort, holding nothing.
+   *
+   * @example
+   * ```ts
+   * import { Mutex } from "@futex/sync";
+   * const m = new Mutex();
+   * {
+   *   await using _held = await m.guardAsync({ timeout: 1000 });
+   *   // critical section
+   * } // unlocked here
+   * ```
+   */
+  async guardAsync(options?: AsyncWaitOptions): Promise<MutexGuard> {
+    if (!(await this.lockAsync(options))) throw timeoutError(`${KIND}.guardAsync`, options?.timeout);
+    return new MutexGuard(this);
+  }
 }

@@ -279,4 +279,98 @@ export class Semaphore {
       else this.#futex.wakeAll(view, 0);
     }
   }
+
+  /**
+   * Block until a permit is taken and return a guard that releases it when disposed (`using`).
+   * Throws a "TimeoutError" DOMException if `timeoutMs` passes first.
+   */
+  guard(timeoutMs?: number): SemaphoreGuard {
+    if (!this.acquire(timeoutMs)) throw permitTimeout(`${KIND}.guard`, timeoutMs);
+    return new SemaphoreGuard(this);
+  }
+
+  /**
+   * Take a permit without blocking the thread and resolve a guard that releases it when
+   * disposed (`await using` or `using`). Rejects with a "TimeoutError" DOMException if
+   * `timeout` passes first, or with `signal.reason` on abort, having taken nothing.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@futex/sync";
+   * const slots = new Semaphore(2);
+   * {
+   *   await using _permit = await slots.guardAsync({ timeout: 1000 });
+   *   slots.value; // 1
+   * } // released here
+   * ```
+   */
+  async guardAsync(options?: AsyncWaitOptions): Promise<SemaphoreGuard> {
+    if (!(await this.acquireAsync(options))) throw permitTimeout(`${KIND}.guardAsync`, options?.timeout);
+    return new SemaphoreGuard(this);
+  }
+
+  /**
+   * Run `fn` holding a permit (blocking acquire) and release it after — after the returned
+   * promise settles if `fn` returns one (the Mutex's withLock).
+   */
+  withPermit<T>(fn: () => T): T {
+    if (typeof fn !== "function") throw new TypeError(`${KIND}.withPermit: pass a function to run holding a permit`);
+    this.acquire();
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof (result as unknown as PromiseLike<unknown>).then === "function") {
+      return Promise.resolve(result).finally(() => this.release()) as T;
+    }
+    this.release();
+    return result;
+  }
+
+  /**
+   * Run `fn` holding a permit taken without blocking the thread (the Mutex's withLockAsync).
+   * Rejects with a "TimeoutError" DOMException if `timeout` passes first, or with
+   * `signal.reason` on abort; `fn` then does not run.
+   */
+  async withPermitAsync<T>(fn: () => T | PromiseLike<T>, options?: AsyncWaitOptions): Promise<T> {
+    if (typeof fn !== "function") throw new TypeError(`${KIND}.withPermitAsync: pass a function to run holding a permit`);
+    if (!(await this.acquireAsync(options))) throw permitTimeout(`${KIND}.withPermitAsync`, options?.timeout);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+function permitTimeout(where: string, ms: number | undefined): DOMException {
+  return new DOMException(`${where}: no permit was acquired within ${ms} ms`, "TimeoutError");
+}
+
+/**
+ * A permit returned by {@link Semaphore.guard} / {@link Semaphore.guardAsync}: released on
+ * `[Symbol.dispose]` (`using`, `await using`) or `release()`.
+ */
+export class SemaphoreGuard implements Disposable {
+  #semaphore: Semaphore | undefined;
+
+  /** @internal Created once the permit is held. */
+  constructor(semaphore: Semaphore) {
+    this.#semaphore = semaphore;
+  }
+
+  /** Release the permit (once; later calls do nothing). */
+  release(): void {
+    const s = this.#semaphore;
+    this.#semaphore = undefined;
+    s?.release();
+  }
+
+  /** Same as {@link release}, for `using`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }

@@ -249,6 +249,67 @@ const mutants: Mutant[] = [
     tests: ["tests/rwlock.test.ts", "tests/condition_rwlock_scenarios.test.ts"],
     pattern: `one writer woken|${ASYNC}`,
   },
+  {
+    name: "barrier: the generation read after the count (a party can sleep on the next generation)",
+    file: "core/barrier.ts",
+    edits: [
+      ["    const g = Atomics.load(this.#gen, 0); // the generation FIRST, then the count (module comment)\n    if (g < 0) throw brokenError(where);\n", ""],
+      ["      if (!last) return g;", "      const g = Atomics.load(this.#gen, 0);\n      if (g < 0) throw brokenError(where);\n      if (!last) return g;"],
+    ],
+    tests: ["tests/barrier.test.ts", "tests/toolkit_scenarios.test.ts"],
+    pattern: "barrier|leader|generation|party|parties",
+  },
+  {
+    name: "barrier: a give-up does not break the generation (the others wait for a party that left)",
+    file: "core/barrier.ts",
+    edits: [["    const seen = Atomics.compareExchange(this.#gen, 0, g, g | BARRIER_BROKEN);\n    if (seen === g) {\n      this.#futex.wakeAll(this.#gen, 0);\n      throw error;\n    }", "    const seen = Atomics.load(this.#gen, 0);\n    if (seen === g) throw error;"]],
+    tests: ["tests/barrier.test.ts"],
+  },
+  {
+    name: "once: COMPLETE stored before fn ends",
+    file: "core/once.ts",
+    edits: [
+      ["    w.mustRun = false;\n    let result: unknown;", "    w.mustRun = false;\n    this.#finish(ONCE_COMPLETE);\n    let result: unknown;"],
+      ["    this.#finish(ONCE_COMPLETE);\n    return true;\n  }\n\n  /**\n   * Like {@link run}", "    return true;\n  }\n\n  /**\n   * Like {@link run}"],
+    ],
+    tests: ["tests/once.test.ts", "tests/toolkit_scenarios.test.ts"],
+    pattern: "once|run|fn|Once",
+  },
+  {
+    name: "once: the runner's end wakes nobody",
+    file: "core/once.ts",
+    edits: [["    if (old === ONCE_QUEUED) this.#futex.wakeAll(this.#view, 0);", "    if (old === ONCE_QUEUED) void 0;"]],
+    tests: ["tests/toolkit_scenarios.test.ts"],
+    pattern: "once",
+  },
+  {
+    name: "latch: the opening countDown wakes one instead of all",
+    file: "core/latch.ts",
+    edits: [["if (v < 0 && (v & COUNT) === k) this.#futex.wakeAll(view, 0);", "if (v < 0 && (v & COUNT) === k) this.#futex.wakeOne(view, 0);"]],
+    tests: ["tests/toolkit_scenarios.test.ts"],
+    pattern: "latch",
+  },
+  {
+    name: "latch: a waiter sleeps without marking WAITERS",
+    file: "core/latch.ts",
+    edits: [["const seen = Atomics.compareExchange(view, 0, v, v | LATCH_WAITERS); // announce: the opening countDown must wake", "const seen = v;"], ["        v |= LATCH_WAITERS;\n", ""]],
+    tests: ["tests/toolkit_scenarios.test.ts"],
+    pattern: "latch",
+  },
+  {
+    name: "autoreset: a set wakes nobody",
+    file: "core/autoreset.ts",
+    edits: [["        if (p < w) this.#futex.wakeOne(view, 0);\n", ""]],
+    tests: ["tests/toolkit_scenarios.test.ts"],
+    pattern: "auto-reset",
+  },
+  {
+    name: "autoreset: a give-up passes no wake on",
+    file: "core/autoreset.ts",
+    edits: [["        if (p > 0 && w > 0) this.futex.wakeOne(view, 0); // pass on the wake this caller may have taken\n", ""]],
+    tests: ["tests/autoreset.test.ts", "tests/toolkit_scenarios.test.ts"],
+    pattern: "auto-reset|passes the set on|give-up baton",
+  },
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -297,7 +358,7 @@ for (const m of mutants) {
     } else {
       const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
       const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
-      run = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...filter, ...files], { encoding: "utf8", timeout: 300_000, env });
+      run = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=tap", ...filter, ...files], { encoding: "utf8", timeout: 300_000, env });
       const out = run.stdout ?? "";
       failedTests = [...out.matchAll(/^not ok \d+ - (.*)$/gm)].map((x) => x[1]);
     }

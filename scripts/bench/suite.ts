@@ -19,6 +19,7 @@
  *              raw-futex ping-pong (peer.c) run in the same invocation, and the cost of one FFI
  *              call (libc abs; a FUTEX_WAKE nobody waits for, beside C's)
  *   robust     uncontended robust Mutex lock()+unlock() vs the plain Mutex, same native futex (Deno, Bun; Linux)
+ *   barrier    Barrier(2) round trips between two workers vs a raw Atomics barrier written inline
  *   memory     bytes of shared memory per primitive
  *
  * Usage: node build/scripts/bench/suite.js | deno run -A scripts/bench/suite.ts | bun scripts/bench/suite.ts
@@ -32,7 +33,7 @@ import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { atomicsFutex, Condition, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, RwLock, Semaphore } from "../../mod.ts";
+import { atomicsFutex, Barrier, Condition, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, RwLock, Semaphore } from "../../mod.ts";
 import { countingFutex } from "../../testing.ts";
 import { compilePeer, okFields } from "../lib/peer.ts";
 import { runCommand, runtime } from "../lib/runtime.ts";
@@ -217,6 +218,23 @@ async function producerConsumer(mode: string, items: number): Promise<{ value: n
   const jobs: BenchJob[] = ["producer", "consumer"].map((side) => ({ kind: "sem", mode, side, sab, base, rounds: items, spin }));
   const reports = await runJobs(sab, jobs);
   return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / items, extra: { sleepsPer1k: sleepsPer1k(reports, items) } };
+}
+
+/** Barrier round trips between 2 workers (scripts/bench/barrier_worker.ts): ns per round (the slower worker's time). */
+async function barrierRoundTrip(mode: string, spinCount: number | undefined, rounds: number): Promise<{ value: number }> {
+  const sab = new SharedArrayBuffer(256);
+  if (mode === "barrier") new Barrier(2, { buffer: sab, byteOffset: 64 });
+  const url = new URL(`./barrier_worker${ext}`, import.meta.url);
+  const workers = [0, 1].map(() => new Worker(url, { workerData: { sab, mode, rounds, spin: spinCount } }));
+  try {
+    const ms = await Promise.all(workers.map((w) => new Promise<number>((resolve, reject) => {
+      w.once("message", (m: { ms: number }) => resolve(m.ms));
+      w.once("error", reject);
+    })));
+    return { value: (Math.max(...ms) * 1e6) / rounds };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 /** Run the C peer and return its ok fields (60 s limit). */
@@ -457,6 +475,14 @@ async function main(): Promise<void> {
     await interleaved("rwlock", [
       { id: "rwlock.mutex", label: "4 readers + 1 writer (1 % writes), 1024-word record: one Mutex", unit: "ns/op", run: rt("mutex") },
       { id: "rwlock.rwlock", label: "4 readers + 1 writer (1 % writes), 1024-word record: RwLock", unit: "ns/op", baseline: "rwlock.mutex", run: rt("rwlock") },
+    ]);
+  }
+  if (wants("barrier")) {
+    const br = (mode: string, spinCount?: number) => () => barrierRoundTrip(mode, spinCount, size.pp);
+    await interleaved("barrier", [
+      { id: "barrier.raw", label: "2 workers: raw Atomics barrier (generation + count, wait/notify)", unit: "ns/round", run: br("raw") },
+      { id: "barrier.spin0", label: "2 workers: Barrier(2).wait(), spin off", unit: "ns/round", baseline: "barrier.raw", run: br("barrier", 0) },
+      { id: "barrier.spin", label: "2 workers: Barrier(2).wait(), default spin", unit: "ns/round", baseline: "barrier.raw", run: br("barrier", spin) },
     ]);
   }
   if (wants("native")) {

@@ -37,6 +37,11 @@ const correct: Check[] = [
   { model: "condition", defines: ["BROADCAST"] },
   { model: "rwlock", defines: [] },
   { model: "robust", defines: [] },
+  { model: "barrier", defines: [] },
+  { model: "barrier", defines: ["BREAK"] },
+  { model: "once", defines: [] },
+  { model: "latch", defines: [] },
+  { model: "autoreset", defines: [] },
 ].flatMap((c) => [0, 1].map((spur) => ({ model: c.model, defines: [...c.defines, `SPUR=${spur}`] })));
 
 /** Mutants that spin must reject, each named for the pitfall it reintroduces. */
@@ -61,6 +66,14 @@ const mutants: { name: string; checks: Check[] }[] = [
   { name: "robust: liveness checked before the first sleep only, not after an expired slice", checks: [{ model: "robust", defines: ["CHECK_ONCE", "SPUR=0"] }] },
   { name: "robust: the taker of a dead owner's lock does not set OWNER_DIED (cleared too early)", checks: [{ model: "robust", defines: ["CLEAR_OD_EARLY", "SPUR=0"] }] },
   { name: "robust: unlock clears OWNER_DIED and releases instead of NOT_RECOVERABLE", checks: [{ model: "robust", defines: ["UNLOCK_IGNORES_OD", "SPUR=0"] }] },
+  { name: "barrier: the generation read after the count (a party sleeps on the next generation)", checks: [{ model: "barrier", defines: ["GEN_AFTER_COUNT", "SPUR=0"] }] },
+  { name: "once: COMPLETE stored before fn ends", checks: [{ model: "once", defines: ["COMPLETE_EARLY", "SPUR=0"] }] },
+  { name: "once: the runner's end wakes nobody", checks: [{ model: "once", defines: ["NO_WAKE", "SPUR=0"] }] },
+  { name: "latch: the opening countDown wakes one", checks: [{ model: "latch", defines: ["WAKE_ONE", "SPUR=0"] }] },
+  { name: "latch: a waiter sleeps without marking WAITERS", checks: [{ model: "latch", defines: ["NO_MARK", "SPUR=0"] }] },
+  { name: "autoreset: a set wakes nobody", checks: [{ model: "autoreset", defines: ["SET_NO_WAKE", "SPUR=0"] }] },
+  { name: "autoreset: a give-up passes no wake on", checks: [{ model: "autoreset", defines: ["NO_BATON", "SPUR=0"] }] },
+  { name: "autoreset: a give-up leaves its announcement (a phantom waiter)", checks: [{ model: "autoreset", defines: ["NO_WITHDRAW", "SPUR=0"] }] },
   { name: "atomics: a blocking wait beside this thread's orphan does not sleep in slices", checks: [{ model: "semaphore", defines: ["ORPHAN_NO_SLICE", "SPUR=0"] }] },
   { name: "condition: the waiter reads the sequence after unlocking the mutex", checks: [{ model: "condition", defines: ["SEQ_AFTER_UNLOCK", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "SEQ_AFTER_UNLOCK", "SPUR=0"] }] },
   { name: "condition: notify wakes before it increments the sequence", checks: [{ model: "condition", defines: ["WAKE_FIRST", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "WAKE_FIRST", "SPUR=0"] }] },

@@ -17,12 +17,12 @@
  * run in the browser started without puppeteer on tests/browser/run.html (callUnautomated).
  *
  * Without a browser (or puppeteer-core) its tests are skipped with the reason; under CI a
- * missing browser fails. Usage (after `tsc -p .`): node --test build/tests/browser/browser.check.js
+ * missing browser fails. FUTEX_CHROMIUM / FUTEX_FIREFOX name other executables. Usage (after `tsc -p .`): node --test build/tests/browser/browser.check.js
  */
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,9 +55,20 @@ interface Target {
   profile?: string;
 }
 
+/** A browser named by FUTEX_CHROMIUM / FUTEX_FIREFOX (a path; one that does not exist: none), else found on PATH. */
+function executable(variable: string, ...names: string[]): string | undefined {
+  const given = process.env[variable];
+  if (given !== undefined) return existsSync(given) ? given : undefined;
+  for (const n of names) {
+    const found = which(n);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 const targets: Target[] = [
-  { name: "chromium", executable: which("chromium"), install: "apt-get install chromium" },
-  { name: "firefox", executable: which("firefox-esr") ?? which("firefox"), install: "apt-get install firefox-esr" },
+  { name: "chromium", executable: executable("FUTEX_CHROMIUM", "chromium"), install: "apt-get install chromium" },
+  { name: "firefox", executable: executable("FUTEX_FIREFOX", "firefox-esr", "firefox"), install: "apt-get install firefox-esr" },
 ];
 
 /**

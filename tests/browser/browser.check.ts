@@ -12,8 +12,8 @@
  * once with it deleted before the library loads ("helper": the async forms go through the
  * helper Worker) — the main thread's blocking-call errors and async forms, 4 workers in blocking
  * guard() beside 200 main-thread withLockAsync calls, many async waits on many words, and the
- * scenarios S1, S3, S13 and the mutex stress (blocking, and with half the workers async); and
- * examples/browser/ as `npm run example:browser` serves it. The helper path's worker scenarios
+ * scenarios S1, S3, S13 and the mutex stress (blocking, and with half the workers async);
+ * examples/browser/ as `npm run example:browser` serves it; and the npm build bundled by esbuild. The helper path's worker scenarios
  * run in the browser started without puppeteer on tests/browser/run.html (callUnautomated).
  *
  * Without a browser (or puppeteer-core) its tests are skipped with the reason; under CI a
@@ -96,8 +96,11 @@ try {
 
 let server: IsolatedServer | undefined;
 const anyBrowser = puppeteer !== undefined && targets.some((t) => t.executable !== undefined);
+/** The library as one minified esbuild bundle for browsers, served at /bundle/mod.js (or why not). */
+let bundle: { dir: string; bytes: number } | string = "not built";
 if (anyBrowser) {
   buildNpm();
+  bundle = await bundleForBrowsers();
   server = await serveIsolated(
     {
       "/": outDir, // the package's ESM build: /mod.js, /core/…, /adapters/…
@@ -107,6 +110,8 @@ if (anyBrowser) {
       "/tests/browser/run.html": join(root, "tests", "browser", "run.html"),
       "/examples/browser": join(root, "examples", "browser"), // as `npm run example:browser` serves it
       "/@futex/sync": outDir,
+      ...(typeof bundle === "string" ? {} : { "/bundle": bundle.dir }),
+      "/tests/browser/bundle.html": join(root, "tests", "browser", "bundle.html"),
     },
     { plainPrefix: "/plain/", handle: report },
   );
@@ -120,7 +125,29 @@ if (anyBrowser) {
   }
 }
 
+/** Bundle the npm build's mod.js with esbuild (ESM, platform browser, minified): Node built-ins would fail it. */
+async function bundleForBrowsers(): Promise<{ dir: string; bytes: number } | string> {
+  try {
+    const { build } = await import("esbuild");
+    const dir = mkdtempSync(join(tmpdir(), "futex-bundle-"));
+    const r = await build({
+      entryPoints: [join(outDir, "mod.js")],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      minify: true,
+      outfile: join(dir, "mod.js"),
+      logLevel: "silent",
+      metafile: true,
+    });
+    return { dir, bytes: Object.values(r.metafile.outputs)[0].bytes };
+  } catch (e) {
+    return `esbuild failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 after(async () => {
+  if (typeof bundle !== "string") rmSync(bundle.dir, { recursive: true, force: true });
   for (const t of targets) {
     await t.browser?.close().catch(() => {});
     if (t.profile) rmSync(t.profile, { recursive: true, force: true });
@@ -312,6 +339,23 @@ for (const t of targets) {
       await page.close().catch(() => {});
     }
   });
+
+  for (const mode of ["native", "helper"] as const) {
+    define(t, label, `the library as one minified esbuild bundle (platform browser) runs the page's async forms (${pathOf(t, mode)})`, async (ctx) => {
+      assert.equal(typeof bundle, "object", String(bundle));
+      const page = await t.browser!.newPage();
+      try {
+        await page.goto(`${server!.origin}/tests/browser/bundle.html${mode === "helper" ? "?nowaitasync" : ""}`);
+        await page.waitForFunction(() => (globalThis as { bundleResult?: unknown }).bundleResult !== undefined, { timeout: 60_000 });
+        const r = await page.evaluate(() => (globalThis as unknown as { bundleResult: Record<string, unknown> }).bundleResult);
+        assert.equal(r.ok, true, String(r.error));
+        assert.equal(r.waitAsync, mode === "native" && t.nativeWaitAsync);
+        if (typeof bundle !== "string") ctx.diagnostic(`bundle: ${(bundle.bytes / 1024).toFixed(1)} kB`);
+      } finally {
+        await page.close().catch(() => {});
+      }
+    });
+  }
 
   for (const mode of ["native", "helper"] as const) {
     const ml = `${label} (${pathOf(t, mode)})`;

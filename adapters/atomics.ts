@@ -12,7 +12,7 @@
  * at each, as the contract allows), since the orphan cannot forward while its thread is blocked.
  *
  * Where the engine has no `Atomics.waitAsync` (checked once, at load), async waits go through
- * one helper Worker per thread that blocks for them (adapters/wait_helper.ts); an aborted one
+ * one helper Worker per thread that blocks for them (adapters/atomics_wait_helper.ts); an aborted one
  * is withdrawn from the helper, or forwards the wake the helper had already taken.
  *
  * @module
@@ -20,7 +20,7 @@
 
 import type { Futex, WaitResult } from "../core/futex.ts";
 import { holdKeepAlive, releaseKeepAlive } from "./keepalive.ts";
-import { helperAvailable, type HelperWait, helperWaitAsync } from "./wait_helper.ts";
+import { helperAvailable, type HelperWait, helperWaitAsync } from "./atomics_wait_helper.ts";
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 
@@ -66,7 +66,7 @@ function waitAsync(
     );
   }
   if (signal?.aborted) return Promise.resolve("ok");
-  // Without the engine's waitAsync, this thread's helper Worker blocks for it (adapters/wait_helper.ts).
+  // Without the engine's waitAsync, this thread's helper Worker blocks for it (adapters/atomics_wait_helper.ts).
   const r: HelperWait | ReturnType<typeof Atomics.waitAsync> = hasWaitAsync
     ? Atomics.waitAsync(view, index, expected, timeoutMs ?? Infinity)
     : helperWaitAsync(view, index, expected, timeoutMs);

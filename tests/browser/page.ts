@@ -12,7 +12,7 @@
  */
 
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
-import { waitHelperCount } from "../../adapters/wait_helper.ts";
+import { waitHelperCount } from "../../adapters/atomics_wait_helper.ts";
 import { BYTES, eventOffset } from "../support/event_layout.ts";
 import { L, LOCK_BYTES } from "../support/lock_layout.ts";
 import { B, BROWSER_BYTES, wordOffset } from "./layout.ts";

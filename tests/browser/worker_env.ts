@@ -8,7 +8,7 @@
 
 import { atomicsFutex, type Futex } from "../../mod.ts";
 import { chaosFutex } from "../../testing.ts";
-import { waitHelperCount } from "../../adapters/wait_helper.ts";
+import { waitHelperCount } from "../../adapters/atomics_wait_helper.ts";
 import type { RoleData } from "../support/worker_env.ts";
 
 export type { RoleData };

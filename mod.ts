@@ -63,3 +63,15 @@ export {
   type SemaphoreHandle,
   type SemaphoreOptions,
 } from "./core/semaphore.ts";
+export { Condition, type ConditionOptions } from "./core/condition.ts";
+export {
+  RW_MASK,
+  RW_MAX_READERS,
+  RW_READ_LOCKED,
+  RW_READERS_WAITING,
+  RW_WRITE_LOCKED,
+  RW_WRITERS_WAITING,
+  RwLock,
+  RwLockGuard,
+  type RwLockOptions,
+} from "./core/rwlock.ts";

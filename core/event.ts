@@ -58,8 +58,10 @@ function corrupted(v: number): TypeError {
 
 /** The contended wait loop (wait() and waitAsync() alike). */
 class EventWait extends ContendedWait {
-  constructor(readonly view: Int32Array) {
+  readonly view: Int32Array;
+  constructor(view: Int32Array) {
     super();
+    this.view = view;
   }
 
   step(): number {

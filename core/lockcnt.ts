@@ -87,8 +87,16 @@ class LockCntWait extends ContendedWait {
   /** A poll (timeout 0): finish false where the operation would announce itself and sleep. */
   poll = false;
 
-  constructor(readonly view: Int32Array, readonly futex: Futex, readonly op: number, readonly where: string) {
+  readonly view: Int32Array;
+  readonly futex: Futex;
+  readonly op: number;
+  readonly where: string;
+  constructor(view: Int32Array, futex: Futex, op: number, where: string) {
     super();
+    this.view = view;
+    this.futex = futex;
+    this.op = op;
+    this.where = where;
   }
 
   /** Reset for another call (the blocking forms reuse one object per operation). */

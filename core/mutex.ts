@@ -64,8 +64,14 @@ function corrupted(where: string, v: number): TypeError {
 
 /** The contended lock loop (lock() and lockAsync() alike). */
 class MutexWait extends ContendedWait {
-  constructor(readonly view: Int32Array, readonly futex: Futex, readonly where: string) {
+  readonly view: Int32Array;
+  readonly futex: Futex;
+  readonly where: string;
+  constructor(view: Int32Array, futex: Futex, where: string) {
     super();
+    this.view = view;
+    this.futex = futex;
+    this.where = where;
   }
 
   step(): number {

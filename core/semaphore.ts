@@ -63,8 +63,16 @@ function took(view: Int32Array, futex: Futex, now: number): void {
 
 /** The contended acquire loop (acquire() and acquireAsync() alike). */
 class SemaphoreWait extends ContendedWait {
-  constructor(readonly view: Int32Array, readonly futex: Futex, readonly max: number, readonly where: string) {
+  readonly view: Int32Array;
+  readonly futex: Futex;
+  readonly max: number;
+  readonly where: string;
+  constructor(view: Int32Array, futex: Futex, max: number, where: string) {
     super();
+    this.view = view;
+    this.futex = futex;
+    this.max = max;
+    this.where = where;
   }
 
   step(): number {

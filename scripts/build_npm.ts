@@ -8,7 +8,8 @@
  *      declarations resolve without allowImportingTsExtensions in every TypeScript the package
  *      supports (see MIN_TYPESCRIPT);
  *   3. write package.json: `exports` generated from deno.json's exports (each with `types` and
- *      `default`) plus `./package.json`, `types`, `engines`, `sideEffects`, the repository
+ *      `default`) plus `./native` (npm only: the `bun`, `deno` and `node` conditions pick that
+ *      runtime's native entry point, so portable code imports one path) and `./package.json`, `types`, `engines`, `sideEffects`, the repository
  *      links and `publishConfig`, README and LICENSE.
  * Tests against the emitted package run in tests/package/package.check.ts.
  *
@@ -84,14 +85,29 @@ function stem(entry: string): string {
   return entry.replace(/\.ts$/, "");
 }
 
+/**
+ * `./native` (npm only; JSR has no conditions and keeps the explicit subpaths): `bun` and `deno`
+ * before `node` (Bun and Deno also match `node`), and `default` → the Node entry, which throws a
+ * clear error elsewhere. One API, so the types are the Node entry's.
+ */
+export function nativeConditions(exportsMap: Record<string, Record<string, string> | string>): Record<string, string> {
+  const entry = (key: string): Record<string, string> => {
+    const e = exportsMap[key];
+    if (typeof e !== "object") throw new Error(`deno.json exports no ${key}, which ./native maps to`);
+    return e;
+  };
+  const [deno, bun, node] = [entry("./deno"), entry("./bun"), entry("./node")];
+  return { types: node.types, bun: bun.default, deno: deno.default, node: node.default, default: node.default };
+}
+
 /** Build npm/ and return the package.json written. */
 export function buildNpm(): Record<string, unknown> {
   const deno = readDenoJson();
   const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
   rmSync(outDir, { recursive: true, force: true });
 
-  // Export entries, plus modules loaded by URL rather than import (Bun's helper worker).
-  const byUrl = ["adapters/native/bun_call_worker.ts"];
+  // Export entries, plus modules loaded by URL rather than import (the async-wait helper worker).
+  const byUrl = ["adapters/native/wait_helper_worker.ts"];
   const entries = [...Object.values(deno.exports), ...byUrl].map((e) => join(root, e));
   const tsconfig = {
     compilerOptions: {
@@ -124,7 +140,7 @@ export function buildNpm(): Record<string, unknown> {
     if (fixed !== dts) writeFileSync(f, fixed);
   }
 
-  const exportsMap: Record<string, { types: string; default: string } | string> = {};
+  const exportsMap: Record<string, Record<string, string> | string> = {};
   for (const [key, entry] of Object.entries(deno.exports)) {
     const s = stem(entry);
     for (const ext of [".js", ".d.ts"]) {
@@ -134,6 +150,7 @@ export function buildNpm(): Record<string, unknown> {
   }
 
   const main = exportsMap["."] as { types: string; default: string };
+  exportsMap["./native"] = nativeConditions(exportsMap);
   exportsMap["./package.json"] = "./package.json";
 
   const pkg: Record<string, unknown> = {
@@ -155,7 +172,7 @@ export function buildNpm(): Record<string, unknown> {
     sideEffects: [main.default],
     publishConfig: { access: "public" },
     files: ["**/*.js", "**/*.d.ts", "README.md", "LICENSE"],
-    keywords: ["futex", "atomics", "sharedarraybuffer", "worker", "mutex", "semaphore", "event", "qemu", "deno", "bun"],
+    keywords: ["futex", "atomics", "sharedarraybuffer", "worker", "mutex", "semaphore", "event", "qemu", "deno", "bun", "ffi"],
   };
   writeFileSync(join(outDir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   copyFileSync(join(root, "README.md"), join(outDir, "README.md"));

@@ -142,6 +142,68 @@ const mutants: Mutant[] = [
     edits: [["if (v === \"ok\") Atomics.notify(view, index, 1);", "void v;"]],
     tests: ["tests/async_misuse.test.ts"],
   },
+  {
+    name: "condition: the sequence is read after the mutex is unlocked (Rust's condvar reads it before)",
+    file: "core/condition.ts",
+    edits: [
+      ["    w.seen = Atomics.load(this.#view, 0); // before the unlock: a notify after it changes the word\n    w.slept = false;\n    mutex.unlock();", "    w.slept = false;\n    mutex.unlock();\n    w.seen = Atomics.load(this.#view, 0);"],
+      ["    w.seen = Atomics.load(this.#view, 0); // before the unlock\n    mutex.unlock();", "    mutex.unlock();\n    w.seen = Atomics.load(this.#view, 0);"],
+    ],
+    tests: ["tests/condition.test.ts"],
+    pattern: "reads the sequence",
+  },
+  {
+    name: "condition: notifyOne wakes before it increments the sequence",
+    file: "core/condition.ts",
+    edits: [["    Atomics.add(this.#view, 0, 1);\n    this.#futex.wakeOne(this.#view, 0);", "    this.#futex.wakeOne(this.#view, 0);\n    Atomics.add(this.#view, 0, 1);"]],
+    tests: ["tests/condition_rwlock_scenarios.test.ts"],
+    pattern: "increment, then wake",
+  },
+  {
+    name: "condition: a give-up after a notify passes no wake on",
+    file: "core/condition.ts",
+    edits: [["    if (Atomics.load(this.view, 0) !== this.seen) this.futex.wakeOne(this.view, 0);", ""]],
+    tests: ["tests/condition.test.ts"],
+    pattern: "aborted waitAsync",
+  },
+  {
+    name: "rwlock: a writer sleeps without setting WRITERS_WAITING",
+    file: "core/rwlock.ts",
+    edits: [
+      ["      if ((s & RW_WRITERS_WAITING) === 0) {\n        const seen = Atomics.compareExchange(view, 0, s, s | RW_WRITERS_WAITING);\n        if (seen !== s) {\n          s = seen;\n          continue;\n        }\n      }\n      this.others", "      this.others"],
+      ["if (isUnlocked(s) || (s & RW_WRITERS_WAITING) === 0) continue;", "if (isUnlocked(s)) continue;"],
+    ],
+    tests: ["tests/condition_rwlock_scenarios.test.ts"],
+    pattern: `${ASYNC}|writer asleep`,
+  },
+  {
+    name: "rwlock: a reader ignores WRITERS_WAITING (no writer preference)",
+    file: "core/rwlock.ts",
+    edits: [["const isReadLockable = (s: number): boolean => (s & RW_MASK) < RW_MAX_READERS && (s & WAITING) === 0;", "const isReadLockable = (s: number): boolean => (s & RW_MASK) < RW_MAX_READERS && (s & RW_READERS_WAITING) === 0;"]],
+    tests: ["tests/rwlock.test.ts"],
+    pattern: "writer preference",
+  },
+  {
+    name: "rwlock: readUnlock does not wake a waiting writer",
+    file: "core/rwlock.ts",
+    edits: [["    if (isUnlocked(now) && (now & RW_WRITERS_WAITING) !== 0) this.#words.wakeWriterOrReaders(now);", ""]],
+    tests: ["tests/condition_rwlock_scenarios.test.ts"],
+    pattern: `${ASYNC}|writer asleep`,
+  },
+  {
+    name: "rwlock: a writer's give-up (timeout, abort) passes no wake",
+    file: "core/rwlock.ts",
+    edits: [["    if (isUnlocked(s) || (s & RW_WRITERS_WAITING) === 0) this.words.wakeWriter();", "    void s;"]],
+    tests: ["tests/rwlock.test.ts"],
+    pattern: "aborted writeLockAsync",
+  },
+  {
+    name: "rwlock: with readers and writers waiting an unlock wakes only a writer",
+    file: "core/rwlock.ts",
+    edits: [["      s = RW_READERS_WAITING; // we cannot know", "      return; // we cannot know"]],
+    tests: ["tests/rwlock.test.ts", "tests/condition_rwlock_scenarios.test.ts"],
+    pattern: `one writer woken|${ASYNC}`,
+  },
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

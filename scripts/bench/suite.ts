@@ -11,12 +11,17 @@
  *   lock       contended Mutex and LockCnt (2 and 4 workers) vs a naive 3-state Atomics mutex,
  *              a C futex mutex (peer.c) and, in Node with --harmony-struct, V8's Atomics.Mutex
  *   sem        Semaphore producer/consumer through a bounded buffer vs raw Atomics semaphores
- *   native     event ping-pong on this runtime's OS futex (Deno FFI, bun:ffi) vs C raw-futex
- *              ping-pong (peer.c) run in the same invocation
+ *   cond       Mutex + Condition turn-taking ping-pong vs the same written inline with Atomics
+ *              (3-state mutex, sequence-word condvar) and, in Node with --harmony-struct, V8's
+ *              Atomics.Mutex + Atomics.Condition (scripts/bench/toolkit.ts)
+ *   rwlock     4 readers + 1 writer (1 % writes) on a 1024-word record: RwLock vs one Mutex
+ *   native     event ping-pong on this runtime's OS futex (Deno FFI, bun:ffi, Node 26's node:ffi) vs C
+ *              raw-futex ping-pong (peer.c) run in the same invocation, and the cost of one FFI
+ *              call (libc abs; a FUTEX_WAKE nobody waits for, beside C's)
  *   memory     bytes of shared memory per primitive
  *
  * Usage: node build/scripts/bench/suite.js | deno run -A scripts/bench/suite.ts | bun scripts/bench/suite.ts
- *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…] [--spin N]
+ *        [--quick] [--json FILE] [--peer PATH-TO-COMPILED-peer.c] [--only fast,pingpong,…,cond,rwlock] [--spin N]
  * Without --json it prints this runtime's table. Progress goes to stderr. scripts/bench/all.ts
  * (`npm start`) runs it in all three runtimes and adds the cross-process section.
  */
@@ -26,12 +31,14 @@ import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { atomicsFutex, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
+import { atomicsFutex, Condition, DEFAULT_SPINS, LockCnt, ManualResetEvent, Mutex, RwLock, Semaphore } from "../../mod.ts";
 import { countingFutex } from "../../testing.ts";
 import { compilePeer, okFields } from "../lib/peer.ts";
 import { runCommand, runtime } from "../lib/runtime.ts";
+import { loadBackend, nativeSkip } from "../lib/native.ts";
 import { type BenchJob, BLOCK_BYTES, COUNTER, EV_A, EV_B, FIRST_BLOCK, GO, LOCK, READY, SEM_CAPACITY, SEM_ITEMS, SEM_SLOTS, STOP } from "./layout.ts";
 import { median } from "../lib/stats.ts";
+import { condPingPong, rwThroughput } from "./toolkit.ts";
 import { type BenchRow, type RuntimeResult, runtimeTable } from "./report.ts";
 
 const g = globalThis as Record<string, unknown>;
@@ -220,6 +227,38 @@ async function runPeer(args: string[], env: Record<string, string> = {}): Promis
   return f;
 }
 
+// ---------------------------------------------------------------- FFI call overhead
+
+/**
+ * What one FFI call costs in this runtime, through the binder's own call path (FfiLibrary.call):
+ * libc `abs(int)` (no syscall: the bare crossing), and a FUTEX_WAKE nobody waits for (the
+ * crossing plus the cheapest futex syscall), beside the same wake from C (peer.c wake-loop).
+ */
+async function ffiCallVariants(): Promise<Variant[]> {
+  const backend = await loadBackend();
+  const lib = backend.open("libc.so.6", {
+    abs: { parameters: ["i32"], result: "i32" },
+    syscall: { parameters: ["i64", "pointer", "i32", "i32", "pointer", "pointer", "i32"], result: "i64" },
+  });
+  const word = new Int32Array(new SharedArrayBuffer(8));
+  const ptr = backend.pointerTo(word, 0);
+  const n = quick ? 200_000 : 1_000_000;
+  const absArgs: unknown[] = [-7];
+  const wakeArgs: unknown[] = [202, ptr, 129 /* FUTEX_WAKE | FUTEX_PRIVATE_FLAG */, 1, null, null, 0];
+  const loop = (symbol: string, args: unknown[]) => () => {
+    for (let i = 0; i < 10_000; i++) lib.call(symbol, args); // warm-up: let the runtime optimise the call site
+    const t = performance.now();
+    for (let i = 0; i < n; i++) lib.call(symbol, args);
+    return { value: ((performance.now() - t) * 1e6) / n };
+  };
+  const cWake = async () => ({ value: Number((await runPeer(["wake-loop", String(n)])).ns_per_call) });
+  return [
+    { id: "native.ffi.c.wake", label: "C: FUTEX_WAKE with no waiter (peer.c wake-loop)", unit: "ns/call", run: cWake },
+    { id: "native.ffi.wake", label: "FFI call: FUTEX_WAKE with no waiter (syscall through the binder)", unit: "ns/call", baseline: "native.ffi.c.wake", run: loop("syscall", wakeArgs) },
+    { id: "native.ffi.abs", label: "FFI call overhead: libc abs(int) through the binder", unit: "ns/call", run: loop("abs", absArgs) },
+  ];
+}
+
 // ---------------------------------------------------------------- fast paths
 
 function fastPaths(): Variant[] {
@@ -400,9 +439,28 @@ async function main(): Promise<void> {
       { id: "sem.semaphore", label: `producer→consumer, ${SEM_CAPACITY} slots: Semaphore`, unit: "ns/item", baseline: "sem.naive", run: pc("semaphore") },
     ]);
   }
+  if (wants("cond")) {
+    const hasV8 = runtime === "node" && typeof (Atomics as unknown as { Condition?: unknown }).Condition === "function";
+    if (!hasV8 && runtime === "node") notes.push("V8 Atomics.Condition row needs node --harmony-struct");
+    const cp = (mode: string, s?: number) => () => condPingPong(mode, size.pp, s);
+    const variants: Variant[] = [
+      { id: "cond.raw", label: "turn ping-pong: inline Atomics 3-state mutex + sequence condvar", unit: "ns/hand-off", run: cp("raw") },
+      { id: "cond.lib.spin0", label: "turn ping-pong: Mutex (spin off) + Condition", unit: "ns/hand-off", baseline: "cond.raw", run: cp("lib", 0) },
+      { id: "cond.lib", label: "turn ping-pong: Mutex (default spin) + Condition", unit: "ns/hand-off", baseline: "cond.raw", run: cp("lib", spin) },
+    ];
+    if (hasV8) variants.push({ id: "cond.v8", label: "turn ping-pong: V8 Atomics.Mutex + Atomics.Condition (--harmony-struct)", unit: "ns/hand-off", baseline: "cond.raw", run: cp("v8") });
+    await interleaved("cond", variants);
+  }
+  if (wants("rwlock")) {
+    const rt = (mode: string) => () => rwThroughput(mode, size.lockMs, spin);
+    await interleaved("rwlock", [
+      { id: "rwlock.mutex", label: "4 readers + 1 writer (1 % writes), 1024-word record: one Mutex", unit: "ns/op", run: rt("mutex") },
+      { id: "rwlock.rwlock", label: "4 readers + 1 writer (1 % writes), 1024-word record: RwLock", unit: "ns/op", baseline: "rwlock.mutex", run: rt("rwlock") },
+    ]);
+  }
   if (wants("native")) {
-    const why = runtime === "node"
-      ? "Node 20 has no FFI: native futexes are benchmarked in the deno and bun runs"
+    const why = runtime === "node" && nativeSkip
+      ? `${nativeSkip}` // Node < 26: no node:ffi (npm start benchmarks it in the node26 run)
       : process.platform !== "linux"
       ? `the C raw-futex baseline (peer.c) is Linux-only; this is ${process.platform}`
       : !peer
@@ -421,6 +479,7 @@ async function main(): Promise<void> {
         { id: "native.raw", label: "FFI futex, hand-written wait/wake loop (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-raw", 0, n) },
         { id: "native.event", label: "FFI futex, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-event", 0, n) },
       ]);
+      await interleaved("native", await ffiCallVariants());
     }
   }
   if (wants("memory")) {
@@ -441,6 +500,8 @@ async function main(): Promise<void> {
       ["mutex", "Mutex", fit((buffer, byteOffset) => new Mutex({ buffer, byteOffset }))],
       ["lockcnt", "LockCnt", fit((buffer, byteOffset) => new LockCnt({ buffer, byteOffset }))],
       ["semaphore", "Semaphore", fit((buffer, byteOffset) => new Semaphore(1, { buffer, byteOffset }))],
+      ["condition", "Condition", fit((buffer, byteOffset) => new Condition({ buffer, byteOffset }))],
+      ["rwlock", "RwLock", fit((buffer, byteOffset) => new RwLock({ buffer, byteOffset }))],
     ];
     for (const [id, label, bytes] of mem) {
       rows.push({ section: "memory", id: `mem.${id}`, label: `${label}: shared bytes per primitive`, unit: "bytes", samples: [bytes], median: bytes });

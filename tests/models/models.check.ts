@@ -11,12 +11,13 @@
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const models = join(root, "tests", "models");
@@ -103,17 +104,33 @@ interface Result {
   output: string;
 }
 
-/** Generate, compile and run the verifier for one configuration. */
-function verify(c: Check): Result {
+const run = promisify(execFile);
+
+/** `cmd args` in `cwd`: its exit status and output (a non-zero exit is a result, not a throw). */
+async function exec(cmd: string, args: string[], cwd: string, timeout = 0): Promise<{ status: number; output: string }> {
+  try {
+    const r = await run(cmd, args, { cwd, encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+    return { status: 0, output: `${r.stdout}${r.stderr}` };
+  } catch (e) {
+    const f = e as { code?: number | string; stdout?: string; stderr?: string };
+    return { status: typeof f.code === "number" ? f.code : -1, output: `${f.stdout ?? ""}${f.stderr ?? ""}${String(e)}` };
+  }
+}
+
+/**
+ * Generate, compile and run the verifier for one configuration. pan.c is compiled without
+ * optimisation: gcc -O2 takes ~4.5 s per model here and -O0 ~1 s, while the largest search
+ * (rwlock, 5.7 M states) runs ~15 % slower — the models row is mostly compile time.
+ */
+async function verify(c: Check): Promise<Result> {
   const dir = mkdtempSync(join(work, `${c.model}-`));
   for (const f of readdirSync(models)) if (f.endsWith(".pml")) cpSync(join(models, f), join(dir, f));
   const defs = c.defines.map((d) => `-D${d}`);
-  const gen = spawnSync("spin", [...defs, "-a", `${c.model}.pml`], { cwd: dir, encoding: "utf8" });
-  assert.equal(gen.status, 0, `spin -a ${c.model}.pml ${defs.join(" ")}:\n${gen.stdout}${gen.stderr}`);
-  const build = spawnSync(cc!, ["-O2", "-w", "-DSAFETY", "-o", "pan", "pan.c"], { cwd: dir, encoding: "utf8" });
-  assert.equal(build.status, 0, `compiling pan.c:\n${build.stderr}`);
-  const run = spawnSync("./pan", ["-m2000000"], { cwd: dir, encoding: "utf8", timeout: 300_000 });
-  const output = `${run.stdout}${run.stderr}`;
+  const gen = await exec("spin", [...defs, "-a", `${c.model}.pml`], dir);
+  assert.equal(gen.status, 0, `spin -a ${c.model}.pml ${defs.join(" ")}:\n${gen.output}`);
+  const build = await exec(cc!, ["-O0", "-w", "-DSAFETY", "-o", "pan", "pan.c"], dir);
+  assert.equal(build.status, 0, `compiling pan.c:\n${build.output}`);
+  const { output } = await exec("./pan", ["-m2000000"], dir, 300_000);
   assert.doesNotMatch(output, /max search depth too small/, "the search was truncated");
   const num = (re: RegExp): number => Number(re.exec(output)?.[1] ?? NaN);
   const result: Result = {
@@ -126,14 +143,44 @@ function verify(c: Check): Result {
   if (existsSync(trail)) {
     result.trailSteps = readFileSync(trail, "utf8").split("\n").filter((l) => /^-?\d+:/.test(l)).length;
   }
+  rmSync(dir, { recursive: true, force: true });
   return result;
 }
+
+/**
+ * The checks are independent processes: run as many at once as there are cores (each test
+ * awaits its own result, so the report order stays the declaration order).
+ */
+const slots = Math.max(1, availableParallelism());
+let running = 0;
+const queue: (() => void)[] = [];
+async function limited<T>(f: () => Promise<T>): Promise<T> {
+  if (running >= slots) await new Promise<void>((go) => queue.push(go));
+  running++;
+  try {
+    return await f();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+const started = new Map<Check, Promise<Result>>();
+function verified(c: Check): Promise<Result> {
+  let p = started.get(c);
+  if (p === undefined) {
+    p = limited(() => verify(c));
+    p.catch(() => {}); // reported by the test that awaits it
+    started.set(c, p);
+  }
+  return p;
+}
+if (!missing) for (const c of [...correct, ...mutants.flatMap((m) => m.checks)]) verified(c);
 
 const label = (c: Check): string => `${c.model}.pml${c.defines.length ? ` -D${c.defines.join(" -D")}` : ""}`;
 
 for (const c of correct) {
-  test(`model ${label(c)}: no lost wakeup, no assertion fails, in every interleaving`, { skip: missing, timeout: 600_000 }, (t) => {
-    const r = verify(c);
+  test(`model ${label(c)}: no lost wakeup, no assertion fails, in every interleaving`, { skip: missing, timeout: 600_000 }, async (t) => {
+    const r = await verified(c);
     t.diagnostic(`${label(c)}: ${r.states} states, depth ${r.depth}, errors ${r.errors}`);
     assert.equal(r.errors, 0, r.output);
     assert.ok(r.states > 0, r.output);
@@ -141,8 +188,9 @@ for (const c of correct) {
 }
 
 for (const m of mutants) {
-  test(`mutant "${m.name}" is rejected`, { skip: missing, timeout: 600_000 }, (t) => {
-    const found = m.checks.map((c) => ({ c, r: verify(c) })).filter(({ r }) => r.errors > 0);
+  test(`mutant "${m.name}" is rejected`, { skip: missing, timeout: 600_000 }, async (t) => {
+    const all = await Promise.all(m.checks.map(async (c) => ({ c, r: await verified(c) })));
+    const found = all.filter(({ r }) => r.errors > 0);
     assert.ok(found.length > 0, `spin accepted the mutant ${m.name}`);
     for (const { c, r } of found) {
       const kind = /assertion violated[^\n]*/.exec(r.output)?.[0] ?? /invalid end state/.exec(r.output)?.[0] ?? "error";

@@ -32,6 +32,7 @@ export {
   monotonicNow,
   remainingMs,
   setDefaultFutex,
+  spinBackoff,
   spinWhileEqual,
   type WaitResult,
 } from "./core/futex.ts";

@@ -28,7 +28,7 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_FALSE, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError } from "./errors.ts";
-import { type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinBackoff } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -164,7 +164,7 @@ class LockCntWait extends ContendedWait {
       } else if (state === LOCKED) {
         if (!this.spun && this.spins > 0) { // spin once per operation before announcing contention
           this.spun = true;
-          seen = spinWhileEqual(view, 0, seen, this.spins);
+          seen = spinBackoff(view, 0, seen, this.spins); // backing off: the holder keeps the cache line
           continue;
         }
         const want = seen - LOCKED + WAITING; // LOCKED→WAITING, count kept: the unlocker must wake
@@ -418,8 +418,10 @@ export class LockCnt {
   lock(timeoutMs?: number): boolean {
     const timeout = checkTimeout(timeoutMs, `${KIND}.lock`);
     const view = this.#view;
-    const v = Atomics.load(view, 0);
-    if ((v & STATE_MASK) === FREE && v >= 0 && Atomics.compareExchange(view, 0, v, v + LOCKED) === v) {
+    // Guess "no visits, free" and CAS at once: a load first would fetch the cache line shared
+    // and the CAS fetch it again exclusive (two transfers under contention instead of one).
+    const v = Atomics.compareExchange(view, 0, FREE, LOCKED);
+    if (v === FREE || ((v & STATE_MASK) === FREE && v >= 0 && Atomics.compareExchange(view, 0, v, v + LOCKED) === v)) {
       this.#record.holder = this;
       return true;
     }
@@ -465,7 +467,7 @@ export class LockCnt {
       );
     }
     const view = this.#view;
-    let v = Atomics.load(view, 0);
+    let v = LOCKED; // the usual word under the lock: the CAS checks the guess (one RMW, no load first)
     for (;;) {
       if (!isState(v)) throw corrupted(`${KIND}.${what}`, v);
       if ((v & STATE_MASK) === FREE) {

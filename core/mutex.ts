@@ -28,7 +28,7 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError, OwnerDiedError } from "./errors.ts";
-import { type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinBackoff } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -121,7 +121,7 @@ class MutexWait extends ContendedWait {
   step(): number {
     const view = this.view;
     let state = Atomics.load(view, 0);
-    if (state === MUTEX_LOCKED && this.spins > 0) state = spinWhileEqual(view, 0, MUTEX_LOCKED, this.spins); // stops on 0 or 2
+    if (state === MUTEX_LOCKED && this.spins > 0) state = spinBackoff(view, 0, MUTEX_LOCKED, this.spins); // stops on 0 or 2
     if (state === MUTEX_UNLOCKED && !this.slept) { // nobody announced us yet: take it as LOCKED
       state = Atomics.compareExchange(view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED);
       if (state === MUTEX_UNLOCKED) return STEP_TRUE;

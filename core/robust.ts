@@ -43,7 +43,7 @@
 
 import { ContendedWait, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { NotHeldError, NotRecoverableError, OwnerDiedError } from "./errors.ts";
-import { type Futex, type OwnerLiveness, spinWhileEqual } from "./futex.ts";
+import { type Futex, type OwnerLiveness, spinBackoff } from "./futex.ts";
 
 /** Bits 0–29: the owner's thread id. */
 export const ROBUST_TID_MASK = 0x3fffffff;
@@ -155,7 +155,7 @@ export class RobustWait extends ContendedWait {
     const view = s.view;
     let w = Atomics.load(view, 0);
     if (this.spins > 0 && !this.slept && w > 0 && w !== ROBUST_NOT_RECOVERABLE && (w & ROBUST_OWNER_DIED) === 0) {
-      w = spinWhileEqual(view, 0, w, this.spins); // held, nobody announced: stop on any change
+      w = spinBackoff(view, 0, w, this.spins); // held, nobody announced: stop on any change
     }
     for (;;) {
       if (w === 0) {

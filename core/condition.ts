@@ -43,6 +43,7 @@ import { checkTimeout } from "./validate.ts";
 import type { Placement, WordHandle, WordRecord } from "./word.ts";
 
 const KIND = "Condition";
+const WHERE_WAIT = `${KIND}.wait`; // built once: a template per call costs a string on the hot path
 
 /** Options for `new Condition(...)`. */
 export interface ConditionOptions extends Placement, CommonOptions {}
@@ -161,8 +162,8 @@ export class Condition {
    * refused (DeadlockError, the mutex not held) — mixing the two in one thread, use waitAsync.
    */
   wait(mutex: Mutex, timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.wait`);
-    this.#check(`${KIND}.wait`, mutex);
+    const timeout = checkTimeout(timeoutMs, WHERE_WAIT);
+    this.#check(WHERE_WAIT, mutex);
     if (this.#record.asyncWaits > 0) {
       throw new DeadlockError(
         `${KIND}.wait: this thread has a pending ${this.#record.asyncWhat} on this condition; a notifyOne could wake it, ` +
@@ -175,7 +176,7 @@ export class Condition {
     mutex.unlock();
     let ok: boolean;
     try {
-      ok = runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, `${KIND}.wait`);
+      ok = runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, WHERE_WAIT);
     } finally {
       mutex.lock();
     }

@@ -48,6 +48,7 @@ export const EV_FREE = 1;
 export const EV_BUSY: number = -1;
 
 const KIND = "ManualResetEvent";
+const WHERE_WAIT = `${KIND}.wait`; // built once: a template per call costs a string on the hot path
 
 function corrupted(v: number): TypeError {
   return new TypeError(
@@ -195,7 +196,7 @@ export class ManualResetEvent {
    * use {@link waitAsync} on a thread that runs an event loop you need.
    */
   wait(timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.wait`);
+    const timeout = checkTimeout(timeoutMs, WHERE_WAIT);
     const v = Atomics.load(this.#view, 0);
     if (v === EV_SET) return true;
     if (timeout === 0) {
@@ -208,7 +209,7 @@ export class ManualResetEvent {
     const w = this.#wait ??= new EventWait(this.#view);
     w.slept = false;
     // set() wakes every sleeper, so a pending waitAsync of this thread cannot take our wake: allowed.
-    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, false, `${KIND}.wait`);
+    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, false, WHERE_WAIT);
   }
 
   /**

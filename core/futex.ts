@@ -145,6 +145,23 @@ const atomicsPause: PauseFn | undefined =
 /** Whether this engine has `Atomics.pause` (Deno, Bun; not Node 20). */
 export const hasAtomicsPause: boolean = atomicsPause !== undefined;
 
+/** Written by the pause emulation so the engine cannot drop the loop. */
+let pauseSink = 0;
+
+/**
+ * Spend `units` pause units: `Atomics.pause()` each (≈ 22–25 ns on this project's test machine),
+ * or, where the engine has none (Node < 22), a short dependent loop of similar length.
+ */
+function pauseFor(units: number): void {
+  if (atomicsPause !== undefined) {
+    for (let j = 0; j < units; j++) atomicsPause();
+  } else {
+    let x = pauseSink;
+    for (let j = units * 32; j > 0; j--) x = (x + j) | 0;
+    pauseSink = x;
+  }
+}
+
 /**
  * The spin policy hook for events and counters: check `view[index]` up to `spins` times (with
  * `Atomics.pause` between checks where the engine has it) and return the first value that
@@ -169,23 +186,6 @@ export function spinWhileEqual(view: Int32Array, index: number, seen: number, sp
 
 /** The longest pause between two checks of {@link spinBackoff}, in pause units. */
 export const BACKOFF_CAP = 64;
-
-/** Written by the pause emulation so the engine cannot drop the loop. */
-let pauseSink = 0;
-
-/**
- * Spend `units` pause units: `Atomics.pause()` each (≈ 22–25 ns on this project's test machine),
- * or, where the engine has none (Node < 22), a short dependent loop of similar length.
- */
-function pauseFor(units: number): void {
-  if (atomicsPause !== undefined) {
-    for (let j = 0; j < units; j++) atomicsPause();
-  } else {
-    let x = pauseSink;
-    for (let j = units * 32; j > 0; j--) x = (x + j) | 0;
-    pauseSink = x;
-  }
-}
 
 /**
  * The spin policy hook for locks: like {@link spinWhileEqual}, but the checks are spaced by an

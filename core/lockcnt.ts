@@ -61,10 +61,13 @@ const FREE = LOCKCNT_FREE, LOCKED = LOCKCNT_LOCKED, WAITING = LOCKCNT_WAITING;
 const STEP = LOCKCNT_COUNT_STEP;
 const MAX_WORD = LOCKCNT_MAX_COUNT * STEP;
 const KIND = "LockCnt";
+const WHERE_INC = `${KIND}.inc`; // built once: a template per call costs a string on the hot path
+const WHERE_LOCK = `${KIND}.lock`;
 
 /** Operations that may wait (the step's target rule). */
 const INC = 0, DEC_AND_LOCK = 1, DEC_IF_LOCK = 2, LOCK = 3;
 const OP_NAMES = ["inc", "decAndLock", "decIfLock", "lock"];
+const OP_WHERE = OP_NAMES.map((op) => `${KIND}.${op}`);
 
 function corrupted(where: string, v: number): TypeError {
   return new TypeError(
@@ -283,7 +286,7 @@ export class LockCnt {
 
   /** Run operation `op` blocking, at most `timeout` ms. */
   #blocking(op: number, timeout: number | undefined): boolean {
-    const where = `${KIND}.${OP_NAMES[op]}`;
+    const where = OP_WHERE[op];
     const w = (this.#waits[op] ??= new LockCntWait(this.#view, this.#futex, op, where)).begin(this.#spins, timeout === 0);
     return runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, where);
   }
@@ -313,7 +316,7 @@ export class LockCnt {
    * 0 (the wait could never end).
    */
   inc(timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.inc`);
+    const timeout = checkTimeout(timeoutMs, WHERE_INC);
     const view = this.#view;
     const v = Atomics.load(view, 0);
     if (v >= STEP && v < MAX_WORD && (v & STATE_MASK) !== 3) { // fast: join the visits in progress
@@ -321,7 +324,7 @@ export class LockCnt {
     } else if (v === 0) { // fast: (0, free) → (1, free)
       if (Atomics.compareExchange(view, 0, 0, STEP) === 0) return true;
     } else if (v < STEP && v >= 0 && timeout !== 0) {
-      this.#selfWait(`${KIND}.inc`, "the count is 0, so the wait could never end");
+      this.#selfWait(WHERE_INC, "the count is 0, so the wait could never end");
     }
     return this.#blocking(INC, timeout);
   }
@@ -384,7 +387,7 @@ export class LockCnt {
 
   /** decAndLock / decIfLock, blocking: refuse the last visit's wait for this thread's own lock. */
   #decLock(op: number): boolean {
-    this.#checkLastVisit(`${KIND}.${OP_NAMES[op]}`);
+    this.#checkLastVisit(OP_WHERE[op]);
     const ok = this.#blocking(op, undefined);
     if (ok) this.#record.holder = this;
     return ok;
@@ -416,7 +419,7 @@ export class LockCnt {
    * Throws DeadlockError if this thread holds it (through any instance).
    */
   lock(timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.lock`);
+    const timeout = checkTimeout(timeoutMs, WHERE_LOCK);
     const view = this.#view;
     // Guess "no visits, free" and CAS at once: a load first would fetch the cache line shared
     // and the CAS fetch it again exclusive (two transfers under contention instead of one).

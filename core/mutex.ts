@@ -65,6 +65,7 @@ export const MUTEX_LOCKED = 1;
 export const MUTEX_CONTENDED = 2;
 
 const KIND = "Mutex";
+const WHERE_LOCK = `${KIND}.lock`; // built once: a template per call costs a string on the hot path
 
 /** Options for `new Mutex(...)`. */
 export interface MutexOptions extends Placement, CommonOptions {
@@ -336,7 +337,7 @@ export class Mutex {
    * a pending {@link lockAsync} on it.
    */
   lock(timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.lock`);
+    const timeout = checkTimeout(timeoutMs, WHERE_LOCK);
     const r = this.#robust;
     if (r !== undefined) return this.#robustLock(r, timeout);
     if (Atomics.compareExchange(this.#view, 0, MUTEX_UNLOCKED, MUTEX_LOCKED) === MUTEX_UNLOCKED) {
@@ -350,16 +351,16 @@ export class Mutex {
           "already holds the lock, so waiting for it would never end; unlock() first",
       );
     }
-    const w = this.#wait ??= new MutexWait(this.#view, this.#futex, `${KIND}.lock`);
+    const w = this.#wait ??= new MutexWait(this.#view, this.#futex, WHERE_LOCK);
     w.slept = false;
     w.spins = this.#spins;
-    const ok = runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, `${KIND}.lock`);
+    const ok = runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, WHERE_LOCK);
     if (ok) this.#record.holder = this;
     return ok;
   }
 
   #robustLock(r: RobustState, timeout: number | undefined): boolean {
-    const where = `${KIND}.lock`;
+    const where = WHERE_LOCK;
     if (Atomics.compareExchange(r.view, 0, 0, r.tid) === 0) {
       r.view[1] = r.pid;
       this.#record.holder = this;

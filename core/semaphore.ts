@@ -26,7 +26,7 @@
  */
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
-import { type Futex, spinWhileEqual } from "./futex.ts";
+import { type Futex, spinBackoff } from "./futex.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -48,6 +48,8 @@ export const SEMAPHORE_MAX = 0x7fffffff;
 export const SEMAPHORE_WAITERS: number = 0x80000000 | 0;
 const COUNT = 0x7fffffff;
 const KIND = "Semaphore";
+const WHERE_ACQUIRE = `${KIND}.acquire`; // built once: a template per call costs a string on the hot path
+const WHERE_RELEASE = `${KIND}.release`;
 
 function corrupted(where: string, v: number, max: number): TypeError {
   return new TypeError(
@@ -78,7 +80,7 @@ class SemaphoreWait extends ContendedWait {
   step(): number {
     const view = this.view;
     let v = Atomics.load(view, 0);
-    if (!this.slept && this.spins > 0) v = spinWhileEqual(view, 0, v, this.spins);
+    if (!this.slept && this.spins > 0) v = spinBackoff(view, 0, v, this.spins);
     for (;;) {
       const count = v & COUNT;
       if (count > this.max) throw corrupted(this.where, v, this.max);
@@ -233,13 +235,13 @@ export class Semaphore {
    * {@link acquireAsync} on the same semaphore.
    */
   acquire(timeoutMs?: number): boolean {
-    const timeout = checkTimeout(timeoutMs, `${KIND}.acquire`);
+    const timeout = checkTimeout(timeoutMs, WHERE_ACQUIRE);
     if (this.tryAcquire()) return true;
     if (timeout === 0) return false;
-    const w = this.#wait ??= new SemaphoreWait(this.#view, this.#futex, this.#max, `${KIND}.acquire`);
+    const w = this.#wait ??= new SemaphoreWait(this.#view, this.#futex, this.#max, WHERE_ACQUIRE);
     w.slept = false;
     w.spins = this.#spins;
-    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, `${KIND}.acquire`);
+    return runBlocking(w, this.#view, this.#futex, timeout, this.#record, true, WHERE_ACQUIRE);
   }
 
   /**
@@ -259,12 +261,12 @@ export class Semaphore {
    * Throws RangeError, changing nothing, if the count would pass `max`.
    */
   release(n: number = 1): void {
-    checkCount(n, `${KIND}.release`, "n", 1, SEMAPHORE_MAX);
+    checkCount(n, WHERE_RELEASE, "n", 1, SEMAPHORE_MAX);
     const view = this.#view;
     let v = Atomics.load(view, 0);
     for (;;) {
       const count = v & COUNT;
-      if (count > this.#max) throw corrupted(`${KIND}.release`, v, this.#max);
+      if (count > this.#max) throw corrupted(WHERE_RELEASE, v, this.#max);
       if (count + n > this.#max) {
         throw new RangeError(
           `${KIND}.release: ${count} + ${n} permits would pass max ${this.#max}; release only what was acquired`,

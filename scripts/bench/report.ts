@@ -62,6 +62,7 @@ function detail(row: BenchRow): string {
   const parts: string[] = [];
   if (typeof e.wakesPerOp === "number") parts.push(`${e.wakesPerOp} wakes/op`);
   if (typeof e.sleepsPer1k === "number") parts.push(`${e.sleepsPer1k} sleeps/1k`);
+  if (typeof e.wakesPer1k === "number") parts.push(`${e.wakesPer1k} wakes/1k`);
   if (Array.isArray(e.counts)) {
     const counts = e.counts as number[];
     const total = counts.reduce((a, b) => a + b, 0);

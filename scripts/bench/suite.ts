@@ -138,6 +138,8 @@ interface WorkerReport {
   acquisitions?: number;
   /** Futex/Atomics waits the worker made (each one a sleep unless the word had moved on). */
   sleeps: number;
+  /** Wake calls (notify / FUTEX_WAKE) the worker made in the timed part. */
+  wakes: number;
 }
 
 /** Start the jobs, release them together, collect their reports (60 s watchdog). */
@@ -175,6 +177,7 @@ async function runJobs(sab: SharedArrayBuffer, jobs: BenchJob[], stopAfterMs?: n
 const blockAt = (k: number): number => FIRST_BLOCK + k * BLOCK_BYTES;
 
 const sleepsPer1k = (reports: WorkerReport[], ops: number): number => Math.round((reports.reduce((a, r) => a + r.sleeps, 0) * 10000) / ops) / 10;
+const wakesPer1k = (reports: WorkerReport[], ops: number): number => Math.round((reports.reduce((a, r) => a + r.wakes, 0) * 10000) / ops) / 10;
 
 /** `pairs` ping-pongs at once: ns per hand-off (the slowest pair's time / its hand-offs) and sleeps per 1000 hand-offs. */
 async function pingPong(mode: string, spin: number | undefined, rounds: number, pairs = 1): Promise<{ value: number; extra: Record<string, unknown> }> {
@@ -187,7 +190,7 @@ async function pingPong(mode: string, spin: number | undefined, rounds: number, 
     for (const side of ["ping", "pong"]) jobs.push({ kind: "pingpong", mode, side, sab, base, spin, rounds });
   }
   const reports = await runJobs(sab, jobs);
-  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / (rounds * 2), extra: { sleepsPer1k: sleepsPer1k(reports, rounds * 2 * pairs) } };
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / (rounds * 2), extra: { sleepsPer1k: sleepsPer1k(reports, rounds * 2 * pairs), wakesPer1k: wakesPer1k(reports, rounds * 2 * pairs) } };
 }
 
 /** `n` workers contend for one lock for `ms`; ns per lock+unlock pair and per-worker counts. */
@@ -203,7 +206,7 @@ async function contended(mode: string, n: number, ms: number): Promise<{ value: 
   const total = counts.reduce((a, b) => a + b, 0);
   const counter = new Int32Array(sab)[(base + COUNTER) / 4];
   if (counter !== (total | 0)) throw new Error(`${mode}: the counter holds ${counter} after ${total} acquisitions (exclusion broken)`);
-  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / total, extra: { counts, sleepsPer1k: sleepsPer1k(reports, total) } };
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / total, extra: { counts, sleepsPer1k: sleepsPer1k(reports, total), wakesPer1k: wakesPer1k(reports, total) } };
 }
 
 /** Producer → consumer through a bounded buffer of SEM_CAPACITY; ns per item. */
@@ -217,7 +220,7 @@ async function producerConsumer(mode: string, items: number): Promise<{ value: n
   }
   const jobs: BenchJob[] = ["producer", "consumer"].map((side) => ({ kind: "sem", mode, side, sab, base, rounds: items, spin }));
   const reports = await runJobs(sab, jobs);
-  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / items, extra: { sleepsPer1k: sleepsPer1k(reports, items) } };
+  return { value: (Math.max(...reports.map((r) => r.ms)) * 1e6) / items, extra: { sleepsPer1k: sleepsPer1k(reports, items), wakesPer1k: wakesPer1k(reports, items) } };
 }
 
 /** Barrier round trips between 2 workers (scripts/bench/barrier_worker.ts): ns per round (the slower worker's time). */

@@ -33,9 +33,10 @@ function stalled(what: string): never {
 const futex: Futex | undefined = job.mode.startsWith("native") ? (await loadNative()).nativeFutex({ sliceMs: LIMIT_MS }) : undefined;
 /** The library's primitives run on this counting wrapper (calls happen only on slow paths). */
 const counted = countingFutex(futex ?? atomicsFutex);
-/** Sleeps (futex/Atomics waits) of the hand-written baselines. */
-let rawSleeps = 0;
+/** Sleeps (futex/Atomics waits) and wake calls (notify/FUTEX_WAKE) of the hand-written baselines. */
+let rawSleeps = 0, rawWakes = 0;
 const sleeps = (): number => rawSleeps + counted.calls.wait;
+const wakes = (): number => rawWakes + counted.calls.wakeOne + counted.calls.wakeAll;
 
 /** The loop users write: sleep while the word still holds what we saw. */
 function rawWaitFor(index: number, target: number, f: Futex | undefined): void {
@@ -48,6 +49,7 @@ function rawWaitFor(index: number, target: number, f: Futex | undefined): void {
 
 function rawPost(index: number, value: number, f: Futex | undefined): void {
   Atomics.store(i32, index, value);
+  rawWakes++;
   if (f) f.wakeAll(i32, index);
   else Atomics.notify(i32, index);
 }
@@ -111,6 +113,7 @@ function naiveLock(index: number): void {
 function naiveUnlock(index: number): void {
   if (Atomics.sub(i32, index, 1) !== 1) {
     Atomics.store(i32, index, 0);
+    rawWakes++;
     Atomics.notify(i32, index, 1);
   }
 }
@@ -171,6 +174,7 @@ function naiveAcquire(index: number): void {
 }
 function naiveRelease(index: number): void {
   Atomics.add(i32, index, 1);
+  rawWakes++;
   Atomics.notify(i32, index, 1);
 }
 
@@ -217,12 +221,12 @@ if (parentPort) {
       const warm = Math.min(1000, Math.ceil(job.rounds / 4));
       pingpong(1, warm);
       t0 = performance.now();
-      rawSleeps = counted.calls.wait = 0;
+      rawSleeps = rawWakes = counted.calls.wait = counted.calls.wakeOne = counted.calls.wakeAll = 0;
       pingpong(warm + 1, warm + job.rounds);
     } else {
       extra = job.kind === "lock" ? lock() : sem();
     }
-    parentPort.postMessage({ ok: true, ms: performance.now() - t0, sleeps: sleeps(), ...extra });
+    parentPort.postMessage({ ok: true, ms: performance.now() - t0, sleeps: sleeps(), wakes: wakes(), ...extra });
   } catch (e) {
     parentPort.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
   }

@@ -40,17 +40,34 @@ export interface Verdict {
   runtime: string;
   /** What was compared, e.g. "Mutex / naive". */
   measure: string;
+  /** The median of the per-repetition values (ratios), which the verdict is on. */
   value: number;
+  /** The smallest and largest per-repetition value: the spread of `value`. */
+  lo: number;
+  hi: number;
+  /** Interleaved repetitions behind the value (a verdict needs at least 3). */
+  reps: number;
   /** "≤" or "≥" and the bound. */
   op: "≤" | "≥";
   bound: number;
+  /** The median meets the bound (and there were at least 3 repetitions). */
   met: boolean;
+  /** Every repetition agrees with the verdict (the spread does not cross the bound). */
+  firm: boolean;
 }
+
+/** Repetitions a verdict needs: with fewer, one noisy repetition decides it. */
+export const MIN_VERDICT_REPS = 3;
 
 /** Median of per-repetition ratios a/b (the rows were measured interleaved in one section). */
 export function ratioOf(a: BenchRow, b: BenchRow): number {
+  return median(ratios(a, b));
+}
+
+/** The per-repetition ratios a/b (same index = same interleaved repetition). */
+export function ratios(a: BenchRow, b: BenchRow): number[] {
   const n = Math.min(a.samples.length, b.samples.length);
-  return median(Array.from({ length: n }, (_, k) => a.samples[k] / b.samples[k]));
+  return Array.from({ length: n }, (_, k) => a.samples[k] / b.samples[k]);
 }
 
 const fmt = (x: number): string =>
@@ -116,6 +133,17 @@ export function combinedTable(results: RuntimeResult[]): string {
   return lines.join("\n");
 }
 
+/** One verdict from per-repetition values: on their median, with their spread. */
+function verdict(target: string, runtime: string, measure: string, per: number[], op: "≤" | "≥", bound: number): Verdict {
+  const ok = (x: number): boolean => (op === "≤" ? x <= bound : x >= bound);
+  const value = median(per);
+  const met = per.length >= MIN_VERDICT_REPS && ok(value);
+  return {
+    target, runtime, measure, value, lo: Math.min(...per), hi: Math.max(...per), reps: per.length, op, bound, met,
+    firm: per.length >= MIN_VERDICT_REPS && per.every((x) => ok(x) === met),
+  };
+}
+
 /** Evaluate every performance target that these results can speak to. */
 export function verdicts(results: RuntimeResult[]): Verdict[] {
   const out: Verdict[] = [];
@@ -124,15 +152,14 @@ export function verdicts(results: RuntimeResult[]): Verdict[] {
     const check = (target: string, measure: string, a: string, b: string | null, op: "≤" | "≥", bound: number, invert = false): void => {
       const ra = row(a), rb = b === null ? undefined : row(b);
       if (!ra || (b !== null && !rb)) return;
-      const v0 = rb ? ratioOf(ra, rb) : ra.median;
-      const value = invert ? 1 / v0 : v0;
-      out.push({ target, runtime: r.runtime, measure, value, op, bound, met: op === "≤" ? value <= bound : value >= bound });
+      const per = (rb ? ratios(ra, rb) : ra.samples).map((x) => (invert ? 1 / x : x));
+      out.push(verdict(target, r.runtime, measure, per, op, bound));
     };
     for (const [id, name] of [["set", "set on a set event"], ["wait", "wait on a set event"], ["mutex", "Mutex lock+unlock"], ["lockcnt", "LockCnt inc+dec"], ["semaphore", "Semaphore release+acquire"]]) {
       check("uncontended fast paths ≤ 1.3× their raw Atomics ops", `${name} / raw ops`, `fast.${id}`, `fast.${id}.raw`, "≤", 1.3);
       const w = row(`fast.${id}`)?.extra?.wakesPerOp;
       if (typeof w === "number") {
-        out.push({ target: "uncontended fast paths: zero notify/wake calls", runtime: r.runtime, measure: `${name}: calls per op`, value: w, op: "≤", bound: 0, met: w === 0 });
+        out.push(verdict("uncontended fast paths: zero notify/wake calls", r.runtime, `${name}: calls per op`, [w, w, w], "≤", 0));
       }
     }
     check("event ping-pong, spin off ≤ 1.05× raw wait/notify", "event spin off / raw", "pp.event.spin0", "pp.raw", "≤", 1.05);
@@ -144,8 +171,14 @@ export function verdicts(results: RuntimeResult[]): Verdict[] {
       check("contended, 2 workers: ≤ 0.7× naive 3-state Atomics mutex", `${name} / naive`, `lock2.${p}`, "lock2.naive", "≤", 0.7);
       check("contended, 2 workers: ≤ 2× C futex mutex", `${name} / C futex mutex`, `lock2.${p}`, "lock2.c", "≤", 2);
     }
+    check("contended, 4 workers (oversubscribed): ≤ 1× naive 3-state mutex (proposed: spinning must not lose)", "Mutex / naive", "lock4.mutex", "lock4.naive", "≤", 1);
+    check("contended, 4 workers (oversubscribed): ≤ 1× naive 3-state mutex (proposed: spinning must not lose)", "LockCnt / naive", "lock4.lockcnt", "lock4.naive", "≤", 1);
+    check("Condition notify→wake ping-pong ≤ 1.3× raw seq-word condvar", "Mutex + Condition / inline raw", "cond.lib", "cond.raw", "≤", 1.3);
+    check("Condition notify→wake ping-pong ≤ V8 Atomics.Condition", "Mutex + Condition / V8", "cond.lib", "cond.v8", "≤", 1);
+    check("RwLock 4 readers + 1 writer ≥ 1.5× the throughput under one Mutex", "Mutex time / RwLock time", "rwlock.rwlock", "rwlock.mutex", "≥", 1.5, true);
+    check("Semaphore producer→consumer ≤ 1.3× hand-written Atomics semaphores (proposed)", "Semaphore / raw semaphores", "sem.semaphore", "sem.naive", "≤", 1.3);
     check("native (FFI futex) ping-pong ≤ 1.3× C raw-futex ping-pong", "event on FFI futex / C raw futex", "native.event", "native.c.raw", "≤", 1.3);
-    for (const x of r.rows.filter((x) => x.section === "cross-process" && x.baseline !== undefined)) {
+    for (const x of r.rows.filter((x) => x.section === "cross-process" && x.baseline !== undefined && !x.id.includes(".spin"))) {
       check("cross-process event ping-pong ≤ 1.3× C↔C (same placement)", `${x.label} / C→C`, x.id, x.baseline!, "≤", 1.3);
     }
     for (const p of ["event", "mutex", "lockcnt", "semaphore"]) {
@@ -168,13 +201,23 @@ export function verdictTable(vs: Verdict[]): string {
     const cells = runtimes.map((r) => {
       const v = vs.find((x) => x.runtime === r && x.target === target && x.measure === measure);
       if (!v) return "";
-      const val = measure.includes("bytes") || measure.includes("calls") ? fmt(v.value) : `${v.value.toFixed(2)}×`;
-      return v.met ? `${val} ✓` : `**${val} ✗**`;
+      const exact = measure.includes("bytes") || measure.includes("calls");
+      const val = exact ? fmt(v.value) : `${v.value.toFixed(2)}×`;
+      const spread = exact || v.lo === v.hi ? "" : ` (${v.lo.toFixed(2)}–${v.hi.toFixed(2)})`;
+      const mark = v.reps < MIN_VERDICT_REPS ? "? (< 3 reps)" : v.met ? (v.firm ? "✓" : "✓~") : v.firm ? "✗" : "✗~";
+      return v.met ? `${val}${spread} ${mark}` : `**${val}${spread} ${mark}**`;
     });
     lines.push(`| ${target} | ${measure} | ${cells.join(" | ")} |`);
   }
   const met = vs.filter((v) => v.met).length;
-  lines.push("", `${met} of ${vs.length} target checks met (✓ met, ✗ missed).`);
+  const firmMet = vs.filter((v) => v.met && v.firm).length, firmMissed = vs.filter((v) => !v.met && v.firm).length;
+  lines.push(
+    "",
+    `${met} of ${vs.length} target checks met (${firmMet} in every repetition), ${vs.length - met} missed (${firmMissed} in every ` +
+      `repetition). Each verdict is on the median of ≥ ${MIN_VERDICT_REPS} interleaved repetitions, spread (min–max) in ` +
+      "brackets: ✓ met in every repetition, ✓~ median met but some repetitions missed, ✗~ median missed but some " +
+      "repetitions met, ✗ missed in every repetition.",
+  );
   return lines.join("\n");
 }
 

@@ -445,9 +445,13 @@ int main(int argc, char **argv) {
     aword *ping = at(base, len, argv[3]), *pong = at(base, len, argv[4]), *data = at(base, len, argv[5]);
     long rounds = atol(argv[6]);
     int pinger = !strcmp(cmd, "event-ping");
+    const char *w = getenv("PEER_WARMUP"); /* rounds before the clock starts (peer.ts reads it too) */
+    long warm = w ? atol(w) : 0;
+    if (warm < 0 || warm >= rounds) warm = 0;
     barrier(base);
     double t0 = now_ns();
     for (long i = 1; i <= rounds; i++) {
+      if (i == warm + 1) t0 = now_ns();
       if (pinger) {
         atomic_store_explicit(data, (int32_t)i, memory_order_relaxed); /* published by set's fence + xchg */
         event_set(ping);
@@ -460,7 +464,7 @@ int main(int argc, char **argv) {
         event_set(pong);
       }
     }
-    printf("ok ns_per_handoff=%.0f data=%d ping=%d pong=%d expired=%ld\n", (now_ns() - t0) / rounds / 2, atomic_load(data),
+    printf("ok ns_per_handoff=%.0f data=%d ping=%d pong=%d expired=%ld\n", (now_ns() - t0) / (rounds - warm) / 2, atomic_load(data),
            atomic_load(ping), atomic_load(pong), expired);
     return 0;
   }

@@ -10,7 +10,9 @@
  *   peer.ts robust-lock  NAME TIMEOUT_MS MODE [async]   lock it (TIMEOUT_MS < 0: no limit) as peer.c's robust-lock
  *   peer.ts robust-count NAME ROUNDS       ROUNDS × (lock; counter++; unlock), repairing owner deaths
  *
- * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (OS wait slice).
+ * Environment: PEER_PARTIES (processes meeting at the start barrier), PEER_SLICE_MS (OS wait slice),
+ * PEER_SPIN (the events' spin; default 0, like QEMU's event — the benchmark's like-for-like rows),
+ * PEER_WARMUP (event ping-pong rounds run before the clock starts; default 0).
  * Prints "ok key=value …"; exits 1 with a message on any violated invariant.
  */
 
@@ -54,12 +56,20 @@ function barrier(): void {
 }
 
 if (cmd === "event-ping" || cmd === "event-pong") {
-  const opts = { futex, spin: 0 }; // QEMU's event does not spin: compare like with like
+  // QEMU's event does not spin: compare like with like (PEER_SPIN: what the default policy gives).
+  const spin = Number(process.env.PEER_SPIN ?? "0");
+  if (!Number.isInteger(spin) || spin < 0) fail(`PEER_SPIN must be a whole number ≥ 0 (got ${process.env.PEER_SPIN})`);
+  const opts = { futex, spin };
   const ping = ManualResetEvent.from({ buffer: region.buffer, byteOffset: PING }, opts);
   const pong = ManualResetEvent.from({ buffer: region.buffer, byteOffset: PONG }, opts);
+  // PEER_WARMUP: rounds before the pinger starts its clock, so the JIT has compiled the loop
+  // (peer.c reads it too; the ponger runs the same rounds).
+  const warm = Math.min(Number(process.env.PEER_WARMUP ?? "0"), rounds - 1);
+  if (!(warm >= 0)) fail(`PEER_WARMUP must be a whole number ≥ 0 (got ${process.env.PEER_WARMUP})`);
   barrier();
-  const t0 = performance.now();
+  let t0 = performance.now();
   for (let i = 1; i <= rounds; i++) {
+    if (i === warm + 1) t0 = performance.now();
     if (cmd === "event-ping") {
       Atomics.store(i32, DATA / 4, i);
       ping.set();
@@ -72,7 +82,7 @@ if (cmd === "event-ping" || cmd === "event-pong") {
       pong.set();
     }
   }
-  const ns = ((performance.now() - t0) * 1e6) / rounds / 2;
+  const ns = ((performance.now() - t0) * 1e6) / (rounds - warm) / 2;
   console.log(
     `ok ns_per_handoff=${Math.round(ns)} data=${i32[DATA / 4]} ping=${i32[PING / 4]} pong=${i32[PONG / 4]} expired=${futex.expiredSlices}`,
   );

@@ -23,19 +23,16 @@ setDefaultFutex(atomicsFutex);
 export { atomicsFutex };
 export {
   deadlineAfter,
-  DEFAULT_SPINS,
   type Futex,
   type FutexDomain,
   type OwnerLiveness,
   getDefaultFutex,
-  hasAtomicsPause,
   monotonicNow,
   remainingMs,
   setDefaultFutex,
-  spinBackoff,
-  spinWhileEqual,
   type WaitResult,
 } from "./core/futex.ts";
+export { BACKOFF_CAP, DEFAULT_SPINS, hasAtomicsPause, spinBackoff, spinWhileEqual } from "./core/spin.ts";
 export type { Placement, RegionRef, WordHandle } from "./core/word.ts";
 export type { AsyncWaitOptions, CommonOptions } from "./core/primitive.ts";
 export { DeadlockError, NotHeldError, NotRecoverableError, OwnerDiedError } from "./core/errors.ts";

@@ -39,7 +39,7 @@ export abstract class ContendedWait {
   expected = 0;
   /** Whether this call has returned from a futex wait (so it may have consumed a wake). */
   slept = false;
-  /** `Atomics.load` checks allowed before sleeping (the blocking driver; 0 for async). */
+  /** Pause units the step may spin before sleeping (the blocking driver; 0 for async). */
   spins = 0;
   /**
    * Longest single sleep (ms): the drivers wake the step at least this often even if nobody

@@ -25,7 +25,8 @@
  */
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
-import { type Futex, spinWhileEqual } from "./futex.ts";
+import type { Futex } from "./futex.ts";
+import { spinWhileEqual } from "./spin.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,

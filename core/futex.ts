@@ -1,6 +1,6 @@
 /**
- * The futex contract every primitive is written against, plus the two helpers all protocols
- * share: monotonic deadlines and the bounded spin that runs before a sleep.
+ * The futex contract every primitive is written against, plus the helper all protocols share:
+ * monotonic deadlines. (The spin that runs before a sleep is core/spin.ts.)
  *
  * A futex is "sleep while this 32-bit word still holds the value I saw; wake sleepers on this
  * word". Nothing more: a wait may return "ok" spuriously, so every protocol loops on the word's
@@ -127,94 +127,6 @@ export function remainingMs(deadline: number): number {
 /** The remaining time as a futex timeout argument: `undefined` for "no limit". */
 export function futexTimeout(remaining: number): number | undefined {
   return remaining === Infinity ? undefined : remaining;
-}
-
-/**
- * How many `Atomics.load` checks a blocking wait makes before it sleeps. Spinning turns a
- * hand-off into a few hundred nanoseconds when both threads own a core, and costs at most
- * `spins` loads when they do not. Async waits never spin (they must not hold the event loop).
- */
-export const DEFAULT_SPINS = 1000;
-
-type PauseFn = (iterationNumber?: number) => void;
-const atomicsPause: PauseFn | undefined =
-  typeof (Atomics as unknown as { pause?: PauseFn }).pause === "function"
-    ? (Atomics as unknown as { pause: PauseFn }).pause
-    : undefined;
-
-/** Whether this engine has `Atomics.pause` (Deno, Bun; not Node 20). */
-export const hasAtomicsPause: boolean = atomicsPause !== undefined;
-
-/** Written by the pause emulation so the engine cannot drop the loop. */
-let pauseSink = 0;
-
-/**
- * Spend `units` pause units: `Atomics.pause()` each (≈ 22–25 ns on this project's test machine),
- * or, where the engine has none (Node < 22), a short dependent loop of similar length.
- */
-function pauseFor(units: number): void {
-  if (atomicsPause !== undefined) {
-    for (let j = 0; j < units; j++) atomicsPause();
-  } else {
-    let x = pauseSink;
-    for (let j = units * 32; j > 0; j--) x = (x + j) | 0;
-    pauseSink = x;
-  }
-}
-
-/**
- * The spin policy hook for events and counters: check `view[index]` up to `spins` times (with
- * `Atomics.pause` between checks where the engine has it) and return the first value that
- * differs from `seen`, or `seen` itself if it never changed. The caller decides from that value
- * whether to sleep. Tight on purpose: whoever waits for a *signal* wants to see it at once.
- *
- * @example
- * ```ts
- * import { spinWhileEqual } from "@futex/sync";
- * const view = new Int32Array(new SharedArrayBuffer(4));
- * spinWhileEqual(view, 0, 0, 100); // 0: nobody changed the word
- * ```
- */
-export function spinWhileEqual(view: Int32Array, index: number, seen: number, spins: number): number {
-  for (let i = 0; i < spins; i++) {
-    const v = Atomics.load(view, index);
-    if (v !== seen) return v;
-    if (atomicsPause !== undefined) atomicsPause(i);
-  }
-  return seen;
-}
-
-/** The longest pause between two checks of {@link spinBackoff}, in pause units. */
-export const BACKOFF_CAP = 64;
-
-/**
- * The spin policy hook for locks: like {@link spinWhileEqual}, but the checks are spaced by an
- * exponential backoff (1, 2, 4, … up to {@link BACKOFF_CAP} pause units between loads) and
- * `spins` bounds the pause units spent in all. A lock waiter that re-reads the word less often
- * leaves its cache line to the holder, which unlocks and re-locks without a transfer in between
- * (glibc's adaptive mutex and WebKit's ParkingLot back off for the same reason); measured on the
- * contended-lock benchmark (docs/benchmarks.md) this is the difference between trailing a
- * naive futex mutex and beating it. Returns the first value that differs from `seen`, or `seen`.
- *
- * @example
- * ```ts
- * import { spinBackoff } from "@futex/sync";
- * const view = new Int32Array(new SharedArrayBuffer(4));
- * view[0] = 1;
- * spinBackoff(view, 0, 1, 100); // 1: still held after ~100 pause units
- * ```
- */
-export function spinBackoff(view: Int32Array, index: number, seen: number, spins: number): number {
-  let gap = 1;
-  for (let spent = 0; spent < spins;) {
-    const d = gap < spins - spent ? gap : spins - spent;
-    pauseFor(d);
-    spent += d;
-    const v = Atomics.load(view, index);
-    if (v !== seen) return v;
-    if (gap < BACKOFF_CAP) gap <<= 1;
-  }
-  return seen;
 }
 
 let defaultFutex: Futex | undefined;

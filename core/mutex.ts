@@ -28,7 +28,8 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError, OwnerDiedError } from "./errors.ts";
-import { type Futex, spinBackoff } from "./futex.ts";
+import type { Futex } from "./futex.ts";
+import { spinBackoff } from "./spin.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,

@@ -31,7 +31,8 @@
 
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError } from "./errors.ts";
-import { type Futex, spinWhileEqual } from "./futex.ts";
+import type { Futex } from "./futex.ts";
+import { spinWhileEqual } from "./spin.ts";
 import {
   attachedOptions,
   attachChecked,

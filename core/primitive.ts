@@ -5,7 +5,8 @@
  * @module
  */
 
-import { DEFAULT_SPINS, type Futex, getDefaultFutex } from "./futex.ts";
+import { type Futex, getDefaultFutex } from "./futex.ts";
+import { DEFAULT_SPINS } from "./spin.ts";
 import { checkFutex, checkOptions, checkSignal, checkSpins, checkTimeout } from "./validate.ts";
 import { attachWord, type PlacedWord, placeWord, type RegionLike, type WordHandle } from "./word.ts";
 
@@ -13,7 +14,7 @@ import { attachWord, type PlacedWord, placeWord, type RegionLike, type WordHandl
 export interface CommonOptions {
   /** The futex that drives the word (default: the entry point's, the Atomics futex). */
   futex?: Futex;
-  /** `Atomics.load` checks a blocking wait makes before sleeping (default {@link DEFAULT_SPINS}; 0 = never spin). */
+  /** Pause units a blocking wait may spin before sleeping (default {@link DEFAULT_SPINS}; 0 = never spin; core/spin.ts). */
   spin?: number;
 }
 

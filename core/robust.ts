@@ -43,7 +43,8 @@
 
 import { ContendedWait, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { NotHeldError, NotRecoverableError, OwnerDiedError } from "./errors.ts";
-import { type Futex, type OwnerLiveness, spinBackoff } from "./futex.ts";
+import type { Futex, OwnerLiveness } from "./futex.ts";
+import { spinBackoff } from "./spin.ts";
 
 /** Bits 0–29: the owner's thread id. */
 export const ROBUST_TID_MASK = 0x3fffffff;

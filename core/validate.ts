@@ -41,7 +41,7 @@ export function checkTimeout(timeoutMs: unknown, where: string): number | undefi
 export function checkSpins(spins: unknown, where: string): number {
   if (typeof spins !== "number" || !Number.isInteger(spins) || spins < 0) {
     const E = typeof spins === "number" ? RangeError : TypeError;
-    throw new E(`${where}: spin must be a whole number of checks ≥ 0 (got ${describe(spins)}); pass 0 to never spin`);
+    throw new E(`${where}: spin must be a whole number of pause units ≥ 0 (got ${describe(spins)}); pass 0 to never spin`);
   }
   return spins;
 }

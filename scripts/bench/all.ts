@@ -25,7 +25,7 @@ import { NODE26_RELEASE, nodeBinary } from "../lib/node_release.ts";
 import { DATA, PING, PONG, REGION_BYTES } from "../lib/native_layout.ts";
 import { median } from "../lib/stats.ts";
 import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./report.ts";
-import { DEFAULT_SPINS } from "../../core/futex.ts";
+import { DEFAULT_SPINS } from "../../core/spin.ts";
 
 const { values: opts } = parseArgs({
   args: process.argv.slice(2),

@@ -58,6 +58,7 @@ export { Mutex, MUTEX_CONTENDED, MUTEX_LOCKED, MUTEX_UNLOCKED, MutexGuard, type 
 export { ROBUST_NOT_RECOVERABLE, ROBUST_OWNER_DIED, ROBUST_TID_MASK, ROBUST_WAITERS } from "./core/robust.ts";
 export {
   Semaphore,
+  SEMAPHORE_DEFAULT_SPINS,
   SEMAPHORE_MAX,
   SEMAPHORE_WAITERS,
   type SemaphoreHandle,

@@ -34,16 +34,19 @@ export interface PrimitiveSetup extends PlacedWord {
   readonly spins: number;
 }
 
-function common(where: string, options: CommonOptions): { futex: Futex; spins: number } {
+function common(where: string, options: CommonOptions, defaultSpins: number): { futex: Futex; spins: number } {
   const futex = options.futex === undefined ? getDefaultFutex() : checkFutex(options.futex, where);
-  const spins = options.spin === undefined ? DEFAULT_SPINS : checkSpins(options.spin, where);
+  const spins = options.spin === undefined ? defaultSpins : checkSpins(options.spin, where);
   return { futex, spins };
 }
 
-/** Setup for a new primitive: `options` may carry `{ buffer, byteOffset }`. */
-export function createSetup(where: string, kind: string, options: unknown, robust = false): PrimitiveSetup {
+/**
+ * Setup for a new primitive: `options` may carry `{ buffer, byteOffset }`. `defaultSpins`: the
+ * spin when the caller gives none (DEFAULT_SPINS; the Semaphore's is 0).
+ */
+export function createSetup(where: string, kind: string, options: unknown, robust = false, defaultSpins = DEFAULT_SPINS): PrimitiveSetup {
   const o = checkOptions<CommonOptions & { buffer: unknown; byteOffset: unknown }>(options, where);
-  const { futex, spins } = common(where, o);
+  const { futex, spins } = common(where, o, defaultSpins);
   return { ...placeWord(where, kind, futex, o.buffer, o.byteOffset, robust), futex, spins };
 }
 
@@ -96,10 +99,17 @@ function checkRegion(region: unknown, where: string): RegionLike | undefined {
 }
 
 /** Setup for attaching to an existing word through its handle (and, for a region's word, the region). */
-export function attachSetup(where: string, kind: string, handle: unknown, options: unknown, robust = false): PrimitiveSetup {
+export function attachSetup(
+  where: string,
+  kind: string,
+  handle: unknown,
+  options: unknown,
+  robust = false,
+  defaultSpins = DEFAULT_SPINS,
+): PrimitiveSetup {
   const o = checkOptions<AttachOptions>(options, where);
   const region = checkRegion(o.region, where);
-  const { futex, spins } = common(where, region !== undefined && o.futex === undefined ? { ...o, futex: region.futex } : o);
+  const { futex, spins } = common(where, region !== undefined && o.futex === undefined ? { ...o, futex: region.futex } : o, defaultSpins);
   return { ...attachWord(where, kind, futex, handle, region, robust), futex, spins };
 }
 

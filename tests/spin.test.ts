@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { BACKOFF_CAP, DEFAULT_SPINS, ManualResetEvent, Mutex, spinBackoff, spinWhileEqual } from "../mod.ts";
+import { BACKOFF_CAP, DEFAULT_SPINS, ManualResetEvent, Mutex, Semaphore, SEMAPHORE_DEFAULT_SPINS, spinBackoff, spinWhileEqual } from "../mod.ts";
 import { testScript } from "./support/runtime.ts";
 
 const HOLD_MS = 30;
@@ -40,6 +40,10 @@ test("spinWhileEqual / spinBackoff: an unchanged word comes back as seen; a zero
   assert.equal(spinBackoff(view, 1, 5, 10), 0);
   assert.equal(DEFAULT_SPINS, 1000);
   assert.equal(BACKOFF_CAP, 64);
+  assert.equal(SEMAPHORE_DEFAULT_SPINS, 0); // the Semaphore spins only when asked
+  const s = new Semaphore(0, { spin: 500 });
+  assert.equal(s.acquire(1), false); // a spinning acquire still times out
+  assert.equal(Semaphore.from(s.handle, { spin: 0 }).acquire(1), false);
 });
 
 test("spinBackoff: a budget bounds the spin (2000 units on an unchanged word end well within 200 ms)", { timeout: 30_000 }, () => {

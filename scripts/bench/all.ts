@@ -102,13 +102,14 @@ async function runBench(name: string, calls: Array<{ cmd: string; args: string[]
 const results: RuntimeResult[] = [];
 if (only.includes("node")) {
   const script = join(repoRoot, "build", "scripts", "bench", "suite.js");
-  // The lock section runs under --harmony-struct for V8's Atomics.Mutex peer; the rest without it.
+  // The lock and cond sections run under --harmony-struct for V8's Atomics.Mutex / Condition
+  // peers; the rest without it.
   results.push(await runBench("node", [
-    { cmd: process.execPath, args: [script, "--only", "fast,pingpong,oversub,sem,native,memory"] },
-    { cmd: process.execPath, args: ["--harmony-struct", script, "--only", "lock"] },
+    { cmd: process.execPath, args: [script, "--only", "fast,pingpong,oversub,sem,rwlock,barrier,native,memory"] },
+    { cmd: process.execPath, args: ["--harmony-struct", script, "--only", "lock,cond"] },
   ]));
   // Keep the section order of a single run.
-  const order = ["fast", "pingpong", "oversub", "lock", "sem", "native", "memory"];
+  const order = ["fast", "pingpong", "oversub", "lock", "sem", "cond", "rwlock", "barrier", "native", "memory"];
   results[0].rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
 }
 if (only.includes("node26")) {

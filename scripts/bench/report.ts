@@ -45,8 +45,10 @@ export interface Verdict {
   /** The smallest and largest per-repetition value: the spread of `value`. */
   lo: number;
   hi: number;
-  /** Interleaved repetitions behind the value (a verdict needs at least 3). */
+  /** Interleaved repetitions behind the value (a verdict needs at least 3, unless `exact`). */
   reps: number;
+  /** An exact quantity (bytes, calls per op): one measurement is the value. */
+  exact: boolean;
   /** "≤" or "≥" and the bound. */
   op: "≤" | "≥";
   bound: number;
@@ -134,13 +136,14 @@ export function combinedTable(results: RuntimeResult[]): string {
 }
 
 /** One verdict from per-repetition values: on their median, with their spread. */
-function verdict(target: string, runtime: string, measure: string, per: number[], op: "≤" | "≥", bound: number): Verdict {
+function verdict(target: string, runtime: string, measure: string, per: number[], op: "≤" | "≥", bound: number, exact = false): Verdict {
   const ok = (x: number): boolean => (op === "≤" ? x <= bound : x >= bound);
   const value = median(per);
-  const met = per.length >= MIN_VERDICT_REPS && ok(value);
+  const enough = exact || per.length >= MIN_VERDICT_REPS; // an exact count (bytes, calls) needs no repetitions
+  const met = enough && ok(value);
   return {
-    target, runtime, measure, value, lo: Math.min(...per), hi: Math.max(...per), reps: per.length, op, bound, met,
-    firm: per.length >= MIN_VERDICT_REPS && per.every((x) => ok(x) === met),
+    target, runtime, measure, value, lo: Math.min(...per), hi: Math.max(...per), reps: per.length, exact, op, bound, met,
+    firm: enough && per.every((x) => ok(x) === met),
   };
 }
 
@@ -153,13 +156,13 @@ export function verdicts(results: RuntimeResult[]): Verdict[] {
       const ra = row(a), rb = b === null ? undefined : row(b);
       if (!ra || (b !== null && !rb)) return;
       const per = (rb ? ratios(ra, rb) : ra.samples).map((x) => (invert ? 1 / x : x));
-      out.push(verdict(target, r.runtime, measure, per, op, bound));
+      out.push(verdict(target, r.runtime, measure, per, op, bound, b === null)); // no baseline: an exact quantity (bytes)
     };
     for (const [id, name] of [["set", "set on a set event"], ["wait", "wait on a set event"], ["mutex", "Mutex lock+unlock"], ["lockcnt", "LockCnt inc+dec"], ["semaphore", "Semaphore release+acquire"]]) {
       check("uncontended fast paths ≤ 1.3× their raw Atomics ops", `${name} / raw ops`, `fast.${id}`, `fast.${id}.raw`, "≤", 1.3);
       const w = row(`fast.${id}`)?.extra?.wakesPerOp;
       if (typeof w === "number") {
-        out.push(verdict("uncontended fast paths: zero notify/wake calls", r.runtime, `${name}: calls per op`, [w, w, w], "≤", 0));
+        out.push(verdict("uncontended fast paths: zero notify/wake calls", r.runtime, `${name}: calls per op`, [w], "≤", 0, true));
       }
     }
     check("event ping-pong, spin off ≤ 1.05× raw wait/notify", "event spin off / raw", "pp.event.spin0", "pp.raw", "≤", 1.05);
@@ -204,7 +207,7 @@ export function verdictTable(vs: Verdict[]): string {
       const exact = measure.includes("bytes") || measure.includes("calls");
       const val = exact ? fmt(v.value) : `${v.value.toFixed(2)}×`;
       const spread = exact || v.lo === v.hi ? "" : ` (${v.lo.toFixed(2)}–${v.hi.toFixed(2)})`;
-      const mark = v.reps < MIN_VERDICT_REPS ? "? (< 3 reps)" : v.met ? (v.firm ? "✓" : "✓~") : v.firm ? "✗" : "✗~";
+      const mark = !v.exact && v.reps < MIN_VERDICT_REPS ? "? (< 3 reps)" : v.met ? (v.firm ? "✓" : "✓~") : v.firm ? "✗" : "✗~";
       return v.met ? `${val}${spread} ${mark}` : `**${val}${spread} ${mark}**`;
     });
     lines.push(`| ${target} | ${measure} | ${cells.join(" | ")} |`);

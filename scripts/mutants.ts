@@ -6,7 +6,9 @@
  * must occur exactly as written), and the protocol loops exist once (core/contended.ts drives
  * them), so each mutant breaks the sync and the async path alike. By default each is run against
  * the async scenario variants only (test names matching "async"), which shows that the async
- * path, not only the sync one, catches it.
+ * path, not only the sync one, catches it; the lock-scenario mutants of the Mutex, LockCnt and
+ * Semaphore also run as "[blocking workers only]" twins against the all-blocking variants,
+ * whose waiters spin before they sleep (core/spin.ts).
  *
  * Mutants with a `runtime` run their tests from the .ts sources under Deno or Bun instead of
  * Node: native futexes exist only there (the robust mutex, the native scenarios).
@@ -64,6 +66,16 @@ const mutants: Mutant[] = [
     name: "lockcnt: no baton wake when leaving without the lock",
     file: "core/lockcnt.ts",
     edits: [["    if (this.slept) this.futex.wakeOne(this.view, 0);\n    return result;", "    return result;"]],
+    tests: scenarios,
+    pattern: ASYNC,
+  },
+  {
+    name: "lockcnt: unlock stores its guessed word instead of CAS-ing it (a WAITING mark and visits are lost)",
+    file: "core/lockcnt.ts",
+    edits: [[
+      "      const old = Atomics.compareExchange(view, 0, v, (v + add) & ~STATE_MASK);",
+      "      Atomics.store(view, 0, (v + add) & ~STATE_MASK);\n      const old = v;",
+    ]],
     tests: scenarios,
     pattern: ASYNC,
   },
@@ -311,6 +323,16 @@ const mutants: Mutant[] = [
     pattern: "auto-reset|passes the set on|give-up baton",
   },
 ];
+
+// The blocking path spins before it sleeps (core/spin.ts), the async path never does: every
+// lock-scenario mutant of the Mutex, LockCnt and Semaphore also runs against the scenarios
+// whose workers are all blocking (test names ending "(plain futex)" / "(chaos futex)").
+const SYNC = "\\((plain|chaos) futex\\)$";
+for (const m of [...mutants]) {
+  if (m.tests === scenarios && m.pattern === ASYNC && /^(mutex|lockcnt|semaphore):/.test(m.name)) {
+    mutants.push({ ...m, name: `${m.name} [blocking workers only]`, pattern: SYNC });
+  }
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { positionals: filters } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });

@@ -25,6 +25,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { median } from "../lib/stats.ts";
+import { naive } from "./naive.ts";
 
 const W = 0, COUNTER = 16, ITEMS = 32, SLOTS = 48, GO = 64, STOP = 80; // word indices, 64 bytes apart
 const CAPACITY = 64;
@@ -60,36 +61,11 @@ async function work(job: Job): Promise<void> {
   const at = (word: number) => ({ buffer: job.sab, byteOffset: word * 4 });
   let lock: () => void, unlock: () => void, acquire: (w: number) => void, release: (w: number) => void;
   if (job.prim === "naive") {
-    lock = () => {
-      let c = Atomics.compareExchange(i32, W, 0, 1);
-      if (c === 0) return;
-      if (c !== 2) c = Atomics.exchange(i32, W, 2);
-      while (c !== 0) {
-        if (Atomics.wait(i32, W, 2, LIMIT_MS) === "timed-out") stalled("naive mutex");
-        c = Atomics.exchange(i32, W, 2);
-      }
-    };
-    unlock = () => {
-      if (Atomics.sub(i32, W, 1) !== 1) {
-        Atomics.store(i32, W, 0);
-        Atomics.notify(i32, W, 1);
-      }
-    };
-    acquire = (w) => {
-      for (;;) {
-        let c = Atomics.load(i32, w);
-        while (c > 0) {
-          const seen = Atomics.compareExchange(i32, w, c, c - 1);
-          if (seen === c) return;
-          c = seen;
-        }
-        if (Atomics.wait(i32, w, 0, LIMIT_MS) === "timed-out") stalled("raw semaphore");
-      }
-    };
-    release = (w) => {
-      Atomics.add(i32, w, 1);
-      Atomics.notify(i32, w, 1);
-    };
+    const b = naive(i32, LIMIT_MS, stalled);
+    lock = () => b.lock(W);
+    unlock = () => b.unlock(W);
+    acquire = (w) => b.acquire(w);
+    release = (w) => b.release(w);
   } else if (job.kind === "lock") {
     const m = job.prim === "Mutex" ? lib!.Mutex.from(at(W), opts) : lib!.LockCnt.from(at(W), opts);
     lock = () => void (m.lock(LIMIT_MS) || stalled(`${job.prim}.lock`));

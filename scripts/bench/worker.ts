@@ -18,6 +18,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../../mod.ts";
 import { countingFutex } from "../../testing.ts";
 import { loadNative } from "../lib/native.ts";
+import { naive } from "./naive.ts";
 import { type BenchJob, COUNTER, EV_A, EV_B, GO, LOCK, READY, SEM_ITEMS, SEM_SLOTS, STOP, W_A, W_B } from "./layout.ts";
 
 const LIMIT_MS = 20_000;
@@ -33,10 +34,12 @@ function stalled(what: string): never {
 const futex: Futex | undefined = job.mode.startsWith("native") ? (await loadNative()).nativeFutex({ sliceMs: LIMIT_MS }) : undefined;
 /** The library's primitives run on this counting wrapper (calls happen only on slow paths). */
 const counted = countingFutex(futex ?? atomicsFutex);
-/** Sleeps (futex/Atomics waits) and wake calls (notify/FUTEX_WAKE) of the hand-written baselines. */
+/** The hand-written mutex and semaphore baselines (scripts/bench/naive.ts). */
+const base = naive(i32, LIMIT_MS, stalled);
+/** Sleeps (futex/Atomics waits) and wake calls (notify/FUTEX_WAKE) of the hand-written ping-pong loops. */
 let rawSleeps = 0, rawWakes = 0;
-const sleeps = (): number => rawSleeps + counted.calls.wait;
-const wakes = (): number => rawWakes + counted.calls.wakeOne + counted.calls.wakeAll;
+const sleeps = (): number => rawSleeps + base.counts.sleeps + counted.calls.wait;
+const wakes = (): number => rawWakes + base.counts.wakes + counted.calls.wakeOne + counted.calls.wakeAll;
 
 /** The loop users write: sleep while the word still holds what we saw. */
 function rawWaitFor(index: number, target: number, f: Futex | undefined): void {
@@ -99,24 +102,6 @@ const events = job.kind === "pingpong" && job.mode.endsWith("event")
   ? [EV_A, EV_B].map((off) => ManualResetEvent.from({ buffer: job.sab, byteOffset: job.base + off }, { spin: job.spin, futex: counted }))
   : [];
 
-/** Drepper's "mutex 2" (Futexes Are Tricky): 0 free, 1 locked, 2 locked with possible sleepers. */
-function naiveLock(index: number): void {
-  let c = Atomics.compareExchange(i32, index, 0, 1);
-  if (c === 0) return;
-  if (c !== 2) c = Atomics.exchange(i32, index, 2);
-  while (c !== 0) {
-    rawSleeps++;
-    if (Atomics.wait(i32, index, 2, LIMIT_MS) === "timed-out") stalled("naive mutex");
-    c = Atomics.exchange(i32, index, 2);
-  }
-}
-function naiveUnlock(index: number): void {
-  if (Atomics.sub(i32, index, 1) !== 1) {
-    Atomics.store(i32, index, 0);
-    rawWakes++;
-    Atomics.notify(i32, index, 1);
-  }
-}
 
 function lock(): Record<string, number> {
   const stop = STOP / 4, counter = at(COUNTER);
@@ -132,9 +117,9 @@ function lock(): Record<string, number> {
   if (job.mode === "naive") {
     const w = at(LOCK);
     until(() => {
-      naiveLock(w);
+      base.lock(w);
       section();
-      naiveUnlock(w);
+      base.unlock(w);
     });
   } else if (job.mode === "mutex") {
     const m = Mutex.from({ buffer: job.sab, byteOffset: job.base + LOCK }, { spin: job.spin, futex: counted });
@@ -160,23 +145,6 @@ function lock(): Record<string, number> {
   return { acquisitions };
 }
 
-function naiveAcquire(index: number): void {
-  for (;;) {
-    let c = Atomics.load(i32, index);
-    while (c > 0) {
-      const seen = Atomics.compareExchange(i32, index, c, c - 1);
-      if (seen === c) return;
-      c = seen;
-    }
-    rawSleeps++;
-    if (Atomics.wait(i32, index, 0, LIMIT_MS) === "timed-out") stalled("naive semaphore");
-  }
-}
-function naiveRelease(index: number): void {
-  Atomics.add(i32, index, 1);
-  rawWakes++;
-  Atomics.notify(i32, index, 1);
-}
 
 function sem(): Record<string, number> {
   const producer = job.side === "producer";
@@ -185,11 +153,11 @@ function sem(): Record<string, number> {
     const items = at(SEM_ITEMS), slots = at(SEM_SLOTS);
     for (let n = 0; n < job.rounds; n++, moved++) {
       if (producer) {
-        naiveAcquire(slots);
-        naiveRelease(items);
+        base.acquire(slots);
+        base.release(items);
       } else {
-        naiveAcquire(items);
-        naiveRelease(slots);
+        base.acquire(items);
+        base.release(slots);
       }
     }
   } else {
@@ -221,7 +189,7 @@ if (parentPort) {
       const warm = Math.min(1000, Math.ceil(job.rounds / 4));
       pingpong(1, warm);
       t0 = performance.now();
-      rawSleeps = rawWakes = counted.calls.wait = counted.calls.wakeOne = counted.calls.wakeAll = 0;
+      rawSleeps = rawWakes = base.counts.sleeps = base.counts.wakes = counted.calls.wait = counted.calls.wakeOne = counted.calls.wakeAll = 0;
       pingpong(warm + 1, warm + job.rounds);
     } else {
       extra = job.kind === "lock" ? lock() : sem();

@@ -55,36 +55,31 @@ test("spinBackoff: a budget bounds the spin (2000 units on an unchanged word end
   assert.ok(each < 200, `one 2000-unit backoff spin took ${each.toFixed(1)} ms`);
 });
 
-test("spinBackoff: another thread's unlock ends the spin with the new value (0), long before the budget", { timeout: 30_000 }, async () => {
-  const m = new Mutex();
-  const r = releaseLater("Mutex", m.handle);
-  try {
-    await r.held;
-    const view = new Int32Array(m.handle.buffer, m.handle.byteOffset, 1);
-    const t0 = performance.now();
-    const seen = spinBackoff(view, 0, 1, HUGE); // locked, nobody waits: 1 until the worker unlocks
-    const ms = performance.now() - t0;
-    assert.equal(seen, 0, "the spin ended on the unlock");
-    assert.ok(ms < 10_000, `the spin outlasted the unlock by far (${ms.toFixed(0)} ms)`);
-    await r.done;
-  } finally {
-    await r.worker.terminate();
-  }
-});
-
-test("spinWhileEqual: another thread's set ends the spin with SET (0)", { timeout: 30_000 }, async () => {
-  const ev = new ManualResetEvent();
-  const r = releaseLater("ManualResetEvent", ev.handle);
-  try {
-    await r.held;
-    const view = new Int32Array(ev.handle.buffer, ev.handle.byteOffset, 1);
-    const seen = spinWhileEqual(view, 0, 1, HUGE); // FREE (1) until the worker sets it
-    assert.equal(seen, 0);
-    await r.done;
-  } finally {
-    await r.worker.terminate();
-  }
-});
+// A change made by another thread ends the spin with the new value, long before the budget:
+// a Mutex's unlock (1 → 0) for the lock spin, an event's set (FREE 1 → SET 0) for the tight one.
+for (
+  const [name, kind, spin] of [
+    ["spinBackoff: another thread's unlock", "Mutex", spinBackoff],
+    ["spinWhileEqual: another thread's set", "ManualResetEvent", spinWhileEqual],
+  ] as const
+) {
+  test(`${name} ends the spin with the new value (0), long before the budget`, { timeout: 30_000 }, async () => {
+    const p = kind === "Mutex" ? new Mutex() : new ManualResetEvent();
+    const r = releaseLater(kind, p.handle);
+    try {
+      await r.held;
+      const view = new Int32Array(p.handle.buffer, p.handle.byteOffset, 1);
+      const t0 = performance.now();
+      const seen = spin(view, 0, 1, HUGE); // 1 (locked / FREE) until the worker releases it
+      const ms = performance.now() - t0;
+      assert.equal(seen, 0, "the spin ended on the release");
+      assert.ok(ms < 10_000, `the spin outlasted the release by far (${ms.toFixed(0)} ms)`);
+      await r.done;
+    } finally {
+      await r.worker.terminate();
+    }
+  });
+}
 
 test("spin: every primitive refuses a budget that is not a whole number ≥ 0, naming the unit", { timeout: 30_000 }, () => {
   for (const bad of [-1, 1.5, Number.NaN]) {

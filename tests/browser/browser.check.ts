@@ -246,7 +246,17 @@ async function callUnautomated(t: Target, mode: Mode, name: string, ...args: unk
   } else {
     argv = ["--headless", ...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, url];
   }
-  const child = spawn(t.executable!, argv, { stdio: "ignore" });
+  // Its own process group, so the cleanup can end the browser's helper processes too: while
+  // they live they keep writing to the profile, and removing it waited out every retry (~11 s
+  // per test in Chromium).
+  const child = spawn(t.executable!, argv, { stdio: "ignore", detached: true });
+  const group = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`firefox exited (${code}) before reporting`))));
@@ -259,10 +269,10 @@ async function callUnautomated(t: Target, mode: Mode, name: string, ...args: unk
     reports.delete(id);
     if (child.exitCode === null) {
       const gone = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
+      group("SIGTERM");
       await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
     }
+    group("SIGKILL"); // whatever of the group outlived the browser's main process
     try { // its child processes may still be writing there for a moment
       rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     } catch {

@@ -11,7 +11,7 @@
  * The lock is Drepper's mutex2 in the low bits. Every blocking operation (inc, decAndLock,
  * decIfLock, lock — sync, timed and async alike) is one step (`LockCntWait.step`), QEMU's
  * `qemu_lockcnt_cmpxchg_or_wait` plus the operation's own target: with the lock bits FREE, CAS
- * the seen word to the target; otherwise spin once (blocking callers), mark LOCKED→WAITING and
+ * the seen word to the target; otherwise spin once, backing off (blocking callers), mark LOCKED→WAITING and
  * sleep while the whole word is unchanged (any count change also ends the sleep), then recompute
  * the target from the fresh word.
  *
@@ -20,6 +20,8 @@
  *   - when it finishes without the lock (inc, a failed decAndLock/decIfLock) it wakes one;
  *   - when it gives up (timeout, abort) it wakes one unless the lock bits say WAITING (whose
  *     holder's unlock wakes anyway).
+ * lock() and unlock() CAS a guessed word first (FREE→LOCKED, LOCKED→FREE), then loop on the
+ * word the CAS returned: one RMW on the usual path, not a load and a CAS.
  * All wakes are single. `inc` passes a held lock when the count is already non-zero; `lock`
  * does not wait for visits to end (check `count === 0` under the lock before freeing).
  *

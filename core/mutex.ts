@@ -10,7 +10,8 @@
  *
  * lock (fast):  CAS 0→1.
  * lock (step, one loop for lock() and lockAsync()):
- *   spin while 1 (blocking callers only); before any sleep a 0 is taken as 1 (nobody announced);
+ *   spin while 1, backing off (blocking callers only; stops at 2: a sleeper is announced);
+ *   before any sleep a 0 is taken as 1 (nobody announced);
  *   otherwise CAS the seen 0 or 1 into 2: from 0 we own it (as 2: we cannot know whether others
  *   sleep, so our unlock wakes one — a woken thread re-marks the chain); from 1 we announced, so
  *   sleep while 2. Re-read the word after every return.

@@ -7,7 +7,8 @@
  *
  * acquire (fast): if count > 0, CAS count→count-1 keeping the WAITERS bit (no futex call).
  * acquire (step, one loop for acquire() and acquireAsync()):
- *          spin while the word is unchanged (blocking callers, before the first sleep). If
+ *          spin while the word is unchanged, backing off (blocking callers given a `spin`:
+ *          SEMAPHORE_DEFAULT_SPINS is 0; before the first sleep). If
  *          count > 0, take a permit; a thread that slept takes it with WAITERS set again: it
  *          cannot know whether others still sleep, so the next release wakes one more (the
  *          same baton rule as the mutex's CONTENDED state). Otherwise CAS in WAITERS|0 and

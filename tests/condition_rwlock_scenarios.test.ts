@@ -20,7 +20,7 @@ import { countingFutex } from "../testing.ts";
 import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { repoRoot } from "../scripts/lib/peer.ts";
 import { BB, BLOCK_BYTES, DATA_WORDS, PEER_READY, RWL } from "./support/toolkit_layout.ts";
-import { rounds, runCommand, runtime, runWorkers, seedBase, type WorkerReport } from "./support/runtime.ts";
+import { rounds, runCommand, runtime, runWorkers, seedBase, tick, until, type WorkerReport } from "./support/runtime.ts";
 
 const BYTES = 64 + 4 * 16;
 const native = nativeSkip ? undefined : await loadNative();
@@ -95,15 +95,6 @@ async function torn(mode: Mode, n: number, futex?: Futex): Promise<number> {
     assert.ok(expired.every((e) => e === 0), `a sleeper waited a whole ${SLICE_MS} ms slice unwoken (lost wakeup): ${expired}`);
   }
   return writes;
-}
-
-const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, limitMs = 5000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await tick(1);
-  }
 }
 
 for (const [chaos, mixed] of [[false, false], [true, false], [false, true], [true, true]]) {

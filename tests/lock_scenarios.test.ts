@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LockCnt, Mutex, Semaphore } from "../mod.ts";
 import { L, LOCK_BYTES } from "./support/lock_layout.ts";
-import { rounds, runWorkers, seedBase, type WorkerReport } from "./support/runtime.ts";
+import { rounds, runWorkers, seedBase, tick, until, type WorkerReport } from "./support/runtime.ts";
 
 function spawn(
   scenario: string,
@@ -40,16 +40,6 @@ function spawn(
 
 const workers = (role: string, count: number): { role: string; id: number }[] =>
   Array.from({ length: count }, (_, id) => ({ role, id }));
-
-const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, limitMs = 5000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await tick(1);
-  }
-}
 
 for (const [chaos, mixed] of [[false, false], [true, false], [false, true], [true, true]]) {
   // "half async": every even-numbered worker uses the async forms on its own event loop.

@@ -111,3 +111,15 @@ export function runChild(script: string, args: string[], timeoutMs: number): Pro
 export function runChildFile(file: string, timeoutMs: number, args: string[] = []): Promise<ChildResult> {
   return runCommand(childCommand(file, args), timeoutMs);
 }
+
+/** Resolve after `ms` (a macrotask turn: workers' messages get delivered meanwhile). */
+export const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `cond` every millisecond; throw naming `what` if it does not hold within `limitMs`. */
+export async function until(what: string, cond: () => boolean, limitMs = 5000): Promise<void> {
+  const end = performance.now() + limitMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick(1);
+  }
+}

@@ -53,6 +53,7 @@
 import { ContendedWait, runAsync, runBlocking, STEP_SLEEP, STEP_TRUE } from "./contended.ts";
 import { DeadlockError, NotHeldError } from "./errors.ts";
 import type { Futex } from "./futex.ts";
+import { spinUntil } from "./spin.ts";
 import {
   asyncOptions,
   type AsyncWaitOptions,
@@ -83,8 +84,6 @@ export const RW_WRITERS_WAITING: number = (1 << 31) | 0;
 
 const WAITING = RW_READERS_WAITING | RW_WRITERS_WAITING;
 const KIND = "RwLock";
-/** `Atomics.pause` where the engine has it (between spin checks). */
-const pause = (Atomics as unknown as { pause?: (i?: number) => void }).pause;
 
 const isUnlocked = (s: number): boolean => (s & RW_MASK) === 0;
 const isWriteLocked = (s: number): boolean => (s & RW_MASK) === RW_WRITE_LOCKED;
@@ -107,16 +106,6 @@ function foreign(where: string, s: number, wanted: string): TypeError {
     `${where}: the state word holds ${describe(s)}, which has ${wanted}, though this thread holds one; ` +
       "something else wrote to it — a word must hold one primitive at a time (the word is left as it is)",
   );
-}
-
-/** Spin (blocking callers) until `stop(state)` or the budget runs out; return the last state seen. */
-function spinUntil(view: Int32Array, spins: number, stop: (s: number) => boolean): number {
-  let s = Atomics.load(view, 0);
-  for (let i = 0; i < spins && !stop(s); i++) {
-    if (pause !== undefined) pause(i);
-    s = Atomics.load(view, 0);
-  }
-  return s;
 }
 
 const readSpinDone = (s: number): boolean => !isWriteLocked(s) || (s & WAITING) !== 0;
@@ -173,7 +162,7 @@ class ReadWait extends ContendedWait {
 
   step(): number {
     const view = this.words.state;
-    let s = this.spins > 0 ? spinUntil(view, this.spins, readSpinDone) : Atomics.load(view, 0);
+    let s = this.spins > 0 ? spinUntil(view, 0, this.spins, readSpinDone) : Atomics.load(view, 0);
     for (;;) {
       if (isReadLockable(s)) {
         const seen = Atomics.compareExchange(view, 0, s, s + RW_READ_LOCKED);
@@ -217,7 +206,7 @@ class WriteWait extends ContendedWait {
 
   step(): number {
     const view = this.words.state;
-    let s = this.spins > 0 ? spinUntil(view, this.spins, writeSpinDone) : Atomics.load(view, 0);
+    let s = this.spins > 0 ? spinUntil(view, 0, this.spins, writeSpinDone) : Atomics.load(view, 0);
     for (;;) {
       if (isUnlocked(s)) {
         const seen = Atomics.compareExchange(view, 0, s, s | RW_WRITE_LOCKED | this.others);

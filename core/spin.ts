@@ -4,6 +4,8 @@
  *
  *   spinWhileEqual  tight checks, one pause apart: for waiters of a *signal* (events, latches,
  *                   barriers), who want to see it at once
+ *   spinUntil       tight checks until a predicate holds: for the RwLock, whose waiters stop
+ *                   on more than one state change
  *   spinBackoff     checks spaced 1, 2, 4 … 64 pauses apart: for waiters of a *lock* (Mutex,
  *                   LockCnt, Semaphore, the robust mutex), who should leave the cache line to
  *                   the holder
@@ -35,6 +37,20 @@ const atomicsPause: PauseFn | undefined =
 
 /** Whether this engine has `Atomics.pause` (Deno, Bun; not Node 20). */
 export const hasAtomicsPause: boolean = atomicsPause !== undefined;
+
+/**
+ * Check `view[index]` until `stop(value)` holds or `spins` checks were made (with `Atomics.pause`
+ * between them where the engine has it); return the last value seen. The RwLock's spin: its
+ * waiters stop on several states (unlocked, or a sleeper announced), not on one change.
+ */
+export function spinUntil(view: Int32Array, index: number, spins: number, stop: (v: number) => boolean): number {
+  let v = Atomics.load(view, index);
+  for (let i = 0; i < spins && !stop(v); i++) {
+    if (atomicsPause !== undefined) atomicsPause(i);
+    v = Atomics.load(view, index);
+  }
+  return v;
+}
 
 /** Written by the pause emulation so the engine cannot drop the loop. */
 let pauseSink = 0;

@@ -1,5 +1,5 @@
 /**
- * Every README block preceded by `<!-- example: name -->` is run as a program in this runtime
+ * Every README.md and docs/api.md block preceded by `<!-- example: name -->` is run as a program in this runtime
  * (imports of "@futex/sync" pointed at this checkout) and must print exactly what the
  * `<!-- prints: … -->` comment after it says. Node 20 cannot run TypeScript, so from build/ the
  * example is first transpiled with the project's own TypeScript compiler.
@@ -16,17 +16,16 @@ import { runChildFile } from "./support/runtime.ts";
 const here = fileURLToPath(new URL(".", import.meta.url));
 const fromBuild = import.meta.url.endsWith(".js"); // Node 20 runs the compiled tests; Node 26 the sources
 const repo = join(here, "..", ...(fromBuild ? [".."] : []));
-const readme = readFileSync(join(repo, "README.md"), "utf8");
 const entry = fromBuild ? join(repo, "build", "mod.js") : join(repo, "mod.ts");
+const EXAMPLE = /<!-- example: (\S+) -->\n```ts\n([\s\S]*?)```\n<!-- prints: ([\s\S]*?) -->/g;
+const docs = ["README.md", "docs/api.md"].map((doc) => ({ doc, blocks: [...readFileSync(join(repo, doc), "utf8").matchAll(EXAMPLE)] }));
 
-const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\n```ts\n([\s\S]*?)```\n<!-- prints: ([\s\S]*?) -->/g)];
-
-test("the README has runnable examples", { timeout: 60_000 }, () => {
-  assert.ok(blocks.length >= 3, `found ${blocks.length} examples`);
+test("the README and docs/api.md have runnable examples", { timeout: 60_000 }, () => {
+  for (const { doc, blocks } of docs) assert.ok(blocks.length >= 3, `${doc}: found ${blocks.length} examples`);
 });
 
-for (const [, name, code, prints] of blocks) {
-  test(`README example "${name}" prints what the README says`, { timeout: 60_000 }, async () => {
+for (const { doc, blocks } of docs) for (const [, name, code, prints] of blocks) {
+  test(`${doc} example "${name}" prints what it says`, { timeout: 60_000 }, async () => {
     let source = code.replaceAll(`"@futex/sync"`, JSON.stringify(entry));
     if (fromBuild) {
       const tsName = "typescript";

@@ -104,6 +104,13 @@ const mutants: Mutant[] = [
     pattern: ASYNC,
   },
   {
+    name: "mutex: a woken locker takes the lock as 1, not 2 (two sleepers, one thread, deterministic)",
+    file: "core/mutex.ts",
+    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
+    tests: ["tests/mutex.test.ts"],
+    pattern: "two sleeping lockers",
+  },
+  {
     name: "mutex: a give-up (timeout, abort) passes no baton",
     file: "core/mutex.ts",
     edits: [["    if (Atomics.load(this.view, 0) !== MUTEX_CONTENDED) this.futex.wakeOne(this.view, 0);", ""]],
@@ -183,6 +190,10 @@ const mutants: Mutant[] = [
     name: "mutex (deno, native futex): woken locker takes the lock as 1, not 2",
     file: "core/mutex.ts",
     edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
+    // Survives since lock waiters back off (the blocking native workers sleep ~1 per 1000
+    // acquisitions, and the async ones share one helper that re-checks every waiter of a woken
+    // word): the Atomics path catches it (tests/mutex.test.ts, two sleepers), the native one does
+    // not yet. Kept as a reminder; docs/testing.md says so.
     tests: ["tests/native_scenarios.test.ts"],
     pattern: "Mutex|mutex",
     runtime: "deno",

@@ -201,3 +201,24 @@ test("re-initialising a word this thread holds locked is refused (it would free 
   m.unlock();
   assert.doesNotThrow(() => new Mutex({ buffer: sab, byteOffset: 0 }));
 });
+
+// Two lockers asleep behind a holder: the holder's unlock wakes one, and that one must take the
+// lock as CONTENDED (2), so that its own unlock wakes the other. Taken as LOCKED (1) — the "woken
+// locker takes the lock as 1" pitfall — its unlock wakes nobody and the other sleeps until its
+// timeout. All in one thread: two async lockers beside a holding instance. (On the native futex
+// the async waiters of one thread share a helper that re-checks every waiter of a woken word, so
+// this pitfall cannot strand one there; this test would not fail, and is not run there.)
+test("two sleeping lockers: the first one woken takes the lock as 2, so its unlock wakes the second", { timeout: 30_000 }, async () => {
+  const m = new Mutex({ spin: 0 });
+  m.lock();
+  const t0 = performance.now();
+  const locker = (x: Mutex) => x.lockAsync({ timeout: 10_000 }).then((ok) => (ok && x.unlock(), ok));
+  const both = Promise.all([locker(Mutex.from(m.handle)), locker(Mutex.from(m.handle))]);
+  while (word(m) !== MUTEX_CONTENDED) await tick(1); // both announced themselves
+  await tick(50); // and sleep
+  m.unlock();
+  assert.deepEqual(await both, [true, true]);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 5_000, `the second locker slept until its timeout (${ms.toFixed(0)} ms): the first took the lock as 1`);
+  assert.equal(word(m), MUTEX_UNLOCKED);
+});

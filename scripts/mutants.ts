@@ -1,411 +1,195 @@
 /**
- * Mutation check: break each protocol the way its known pitfalls describe (QEMU's util/event.c
- * and util/lockcnt.c comments, Drepper's "Futexes Are Tricky", and the lost wakeups this project
- * found itself) and show that the test suite notices — a failing assertion, or a hang that runs
- * into a bounded wait or a stall watchdog. Edits are made to the code itself (each search string
- * must occur exactly as written), and the protocol loops exist once (core/contended.ts drives
- * them), so each mutant breaks the sync and the async path alike. By default each is run against
- * the async scenario variants only (test names matching "async"), which shows that the async
- * path, not only the sync one, catches it; the lock-scenario mutants of the Mutex, LockCnt and
- * Semaphore also run as "[blocking workers only]" twins against the all-blocking variants,
- * whose waiters spin before they sleep (core/spin.ts).
+ * Mutation check: plant each mutant (scripts/mutants/*.ts: a small edit of the code that
+ * reintroduces a known pitfall) in a scratch copy of the tree, one at a time, and show that the
+ * tests named for it notice — a failing assertion, or a hang that runs into a bounded wait or a
+ * stall watchdog. Each search string must occur exactly once, so a refactor that moves the code
+ * breaks the mutant loudly instead of silently skipping it. The protocol loops exist once
+ * (core/contended.ts drives them), so a protocol mutant breaks the sync and the async path alike.
  *
  * Mutants with a `runtime` run their tests from the .ts sources under Deno or Bun instead of
- * Node: native futexes exist only there (the robust mutex, the native scenarios).
+ * Node: native futexes exist only there (the robust mutex, the native scenarios). Mutants marked
+ * `equivalent` are planted (the edit must apply and compile) but not run: their reason is printed.
  *
- * Usage (after `tsc -p .`): node build/scripts/mutants.js [name-substring ...]
- * Prints one line per mutant (and the tests that failed) and exits non-zero if any survives.
+ * Usage (after `tsc -p .`, or `npm run mutants -- …`):
+ *   node build/scripts/mutants.js [--group protocols,batons,…] [--list] [--no-docs] [name-substring ...]
+ * Prints one line per mutant (and the tests that failed), records the results in
+ * docs/mutants.json and regenerates the table in docs/testing.md from it (unless --no-docs), and
+ * exits non-zero if any non-equivalent mutant survives.
  */
 
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-
-interface Mutant {
-  name: string;
-  file: string;
-  /** [search, replace] pairs; every search string must occur. */
-  edits: [string, string][];
-  tests: string[];
-  /** Run only the tests whose names match (node --test-name-pattern; deno --filter /re/; bun -t). */
-  pattern?: string;
-  /** Run the tests under this runtime (from the .ts sources) instead of Node: native futexes. */
-  runtime?: "deno" | "bun";
-}
-
-const scenarios = ["tests/lock_scenarios.test.ts"];
-const ASYNC = "async";
-
-const mutants: Mutant[] = [
-  {
-    name: "event: reset as a plain store of FREE (QEMU util/event.c: reset must not turn BUSY into FREE)",
-    file: "core/event.ts",
-    edits: [["Atomics.or(this.#view, 0, EV_FREE);", "Atomics.store(this.#view, 0, EV_FREE);"]],
-    tests: ["tests/event_scenarios.test.ts"],
-    pattern: ASYNC,
-  },
-  {
-    name: "event: set wakes one instead of all",
-    file: "core/event.ts",
-    edits: [["Atomics.exchange(view, 0, EV_SET) === EV_BUSY) {\n      this.#futex.wakeAll(view, 0);", "Atomics.exchange(view, 0, EV_SET) === EV_BUSY) {\n      this.#futex.wakeOne(view, 0);"]],
-    tests: ["tests/event_scenarios.test.ts"],
-    pattern: ASYNC,
-  },
-  {
-    name: "event: wait trusts a wake",
-    file: "core/event.ts",
-    edits: [["    const view = this.view;\n    let v = Atomics.load(view, 0); // any return", "    if (this.slept) return STEP_TRUE;\n    const view = this.view;\n    let v = Atomics.load(view, 0); // any return"]],
-    tests: ["tests/event_scenarios.test.ts"],
-    pattern: ASYNC,
-  },
-  {
-    name: "lockcnt: no baton wake when leaving without the lock",
-    file: "core/lockcnt.ts",
-    edits: [["    if (this.slept) this.futex.wakeOne(this.view, 0);\n    return result;", "    return result;"]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "lockcnt: unlock stores its guessed word instead of CAS-ing it (a WAITING mark and visits are lost)",
-    file: "core/lockcnt.ts",
-    edits: [[
-      "      const old = Atomics.compareExchange(view, 0, v, (v + add) & ~STATE_MASK);",
-      "      Atomics.store(view, 0, (v + add) & ~STATE_MASK);\n      const old = v;",
-    ]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "lockcnt: lock after a sleep marks LOCKED, not WAITING (the models' NO_REMARK)",
-    file: "core/lockcnt.ts",
-    edits: [["if (this.slept) this.lockBits = WAITING;", ""]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "mutex: unlock wakes only when the state was 1",
-    file: "core/mutex.ts",
-    edits: [
-      ["      record.holder = undefined;\n      return; // nobody sleeps: no futex call", "      record.holder = undefined;\n      this.#futex.wakeOne(view, 0);\n      return;"],
-      ["      Atomics.store(view, 0, MUTEX_UNLOCKED);\n      this.#futex.wakeOne(view, 0);", "      Atomics.store(view, 0, MUTEX_UNLOCKED);"],
-    ],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "mutex: a woken locker takes the lock as 1, not 2",
-    file: "core/mutex.ts",
-    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "mutex: a woken locker takes the lock as 1, not 2 (two sleepers, one thread, deterministic)",
-    file: "core/mutex.ts",
-    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
-    tests: ["tests/mutex.test.ts"],
-    pattern: "two sleeping lockers",
-  },
-  {
-    name: "mutex: a give-up (timeout, abort) passes no baton",
-    file: "core/mutex.ts",
-    edits: [["    if (Atomics.load(this.view, 0) !== MUTEX_CONTENDED) this.futex.wakeOne(this.view, 0);", ""]],
-    tests: [...scenarios, "tests/async_misuse.test.ts"],
-    pattern: ASYNC,
-  },
-  {
-    name: "semaphore: acquire never marks waiters",
-    file: "core/semaphore.ts",
-    edits: [
-      ["const seen = Atomics.compareExchange(view, 0, v, SEMAPHORE_WAITERS); // announce: releases must wake", "const seen = v;"],
-      ["this.expected = SEMAPHORE_WAITERS; // sleep only while empty and marked", "this.expected = v;"],
-    ],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "semaphore: no surplus wake when permits remain behind WAITERS",
-    file: "core/semaphore.ts",
-    edits: [["if (now < 0 && (now & COUNT) > 0) futex.wakeOne(view, 0);", "void now;"]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "semaphore: a give-up (timeout, abort) passes no baton",
-    file: "core/semaphore.ts",
-    edits: [["    if (Atomics.load(this.view, 0) !== SEMAPHORE_WAITERS) this.futex.wakeOne(this.view, 0);", ""]],
-    tests: [...scenarios, "tests/async_misuse.test.ts"],
-    pattern: ASYNC,
-  },
-  {
-    name: "semaphore: a woken acquirer takes its permit without re-marking WAITERS (the planted acquireAsync case)",
-    file: "core/semaphore.ts",
-    edits: [["const want = this.slept ? (count - 1) | SEMAPHORE_WAITERS : v - 1;", "const want = v - 1;"]],
-    tests: scenarios,
-    pattern: ASYNC,
-  },
-  {
-    name: "rules: a blocking wait beside this thread's pending async wait is not refused",
-    file: "core/contended.ts",
-    edits: [["if (refuseBesideAsync && record.asyncWaits > 0) throw besideAsync(where, record);", ""]],
-    tests: ["tests/same_thread.test.ts"],
-  },
-  {
-    name: "robust (deno, native): waiters never check the owner's liveness",
-    file: "core/robust.ts",
-    edits: [["if (tid === 0 || ((!this.#checked || w === this.#lastSlept) && this.#check(tid))) {", "if (tid === 0) {"]],
-    tests: ["tests/robust.test.ts"],
-    pattern: "TID reuse|thread ends|expired slice",
-    runtime: "deno",
-  },
-  {
-    name: "robust (bun, native): liveness checked before the first sleep only, not after an expired slice",
-    file: "core/robust.ts",
-    edits: [["(!this.#checked || w === this.#lastSlept)", "!this.#checked"]],
-    tests: ["tests/robust.test.ts"],
-    pattern: "expired slice",
-    runtime: "bun",
-  },
-  {
-    name: "robust (deno, native): the taker of a dead owner's lock does not set OWNER_DIED (cleared too early)",
-    file: "core/robust.ts",
-    edits: [["s.tid | ROBUST_OWNER_DIED | (w & ROBUST_WAITERS) | extra", "s.tid | (w & ROBUST_WAITERS) | extra"]],
-    tests: ["tests/robust.test.ts"],
-    pattern: "dead owner|without markConsistent",
-    runtime: "deno",
-  },
-  {
-    name: "robust (bun, native + C peer): unlock ignores OWNER_DIED and releases instead of NOT_RECOVERABLE",
-    file: "core/robust.ts",
-    edits: [["if ((old & ROBUST_OWNER_DIED) !== 0) { // unlocked without markConsistent()", "if (false) { // mutant: unlocked without markConsistent()"]],
-    tests: ["tests/robust_interop.test.ts"],
-    pattern: "unrecoverable",
-    runtime: "bun",
-  },
-  {
-    name: "mutex (deno, native futex): woken locker takes the lock as 1, not 2",
-    file: "core/mutex.ts",
-    edits: [["if (state === MUTEX_UNLOCKED && !this.slept) {", "if (state === MUTEX_UNLOCKED) {"]],
-    // Survives since lock waiters back off (the blocking native workers sleep ~1 per 1000
-    // acquisitions, and the async ones share one helper that re-checks every waiter of a woken
-    // word): the Atomics path catches it (tests/mutex.test.ts, two sleepers), the native one does
-    // not yet. Kept as a reminder; docs/testing.md says so.
-    tests: ["tests/native_scenarios.test.ts"],
-    pattern: "Mutex|mutex",
-    runtime: "deno",
-  },
-  {
-    name: "atomics: an aborted async wait flushes its orphan with a broadcast",
-    file: "adapters/atomics.ts",
-    edits: [["      settle(\"ok\"); // the caller re-checks", "      Atomics.notify(view, index);\n      settle(\"ok\"); // the caller re-checks"]],
-    tests: ["tests/async_misuse.test.ts"],
-  },
-  {
-    name: "atomics: an orphan that took a wake does not pass it on",
-    file: "adapters/atomics.ts",
-    edits: [["if (v === \"ok\") Atomics.notify(view, index, 1);", "void v;"]],
-    tests: ["tests/async_misuse.test.ts"],
-  },
-  {
-    name: "condition: the sequence is read after the mutex is unlocked (Rust's condvar reads it before)",
-    file: "core/condition.ts",
-    edits: [
-      ["    w.seen = Atomics.load(this.#view, 0); // before the unlock: a notify after it changes the word\n    w.slept = false;\n    mutex.unlock();", "    w.slept = false;\n    mutex.unlock();\n    w.seen = Atomics.load(this.#view, 0);"],
-      ["    w.seen = Atomics.load(this.#view, 0); // before the unlock\n    mutex.unlock();", "    mutex.unlock();\n    w.seen = Atomics.load(this.#view, 0);"],
-    ],
-    tests: ["tests/condition.test.ts"],
-    pattern: "reads the sequence",
-  },
-  {
-    name: "condition: notifyOne wakes before it increments the sequence",
-    file: "core/condition.ts",
-    edits: [["    Atomics.add(this.#view, 0, 1);\n    this.#futex.wakeOne(this.#view, 0);", "    this.#futex.wakeOne(this.#view, 0);\n    Atomics.add(this.#view, 0, 1);"]],
-    tests: ["tests/condition_rwlock_scenarios.test.ts"],
-    pattern: "increment, then wake",
-  },
-  {
-    name: "condition: a give-up after a notify passes no wake on",
-    file: "core/condition.ts",
-    edits: [["    if (Atomics.load(this.view, 0) !== this.seen) this.futex.wakeOne(this.view, 0);", ""]],
-    tests: ["tests/condition.test.ts"],
-    pattern: "aborted waitAsync",
-  },
-  {
-    name: "rwlock: a writer sleeps without setting WRITERS_WAITING",
-    file: "core/rwlock.ts",
-    edits: [
-      ["      if ((s & RW_WRITERS_WAITING) === 0) {\n        const seen = Atomics.compareExchange(view, 0, s, s | RW_WRITERS_WAITING);\n        if (seen !== s) {\n          s = seen;\n          continue;\n        }\n      }\n      this.others", "      this.others"],
-      ["if (isUnlocked(s) || (s & RW_WRITERS_WAITING) === 0) continue;", "if (isUnlocked(s)) continue;"],
-    ],
-    tests: ["tests/condition_rwlock_scenarios.test.ts"],
-    pattern: `${ASYNC}|writer asleep`,
-  },
-  {
-    name: "rwlock: a reader ignores WRITERS_WAITING (no writer preference)",
-    file: "core/rwlock.ts",
-    edits: [["const isReadLockable = (s: number): boolean => (s & RW_MASK) < RW_MAX_READERS && (s & WAITING) === 0;", "const isReadLockable = (s: number): boolean => (s & RW_MASK) < RW_MAX_READERS && (s & RW_READERS_WAITING) === 0;"]],
-    tests: ["tests/rwlock.test.ts"],
-    pattern: "writer preference",
-  },
-  {
-    name: "rwlock: readUnlock does not wake a waiting writer",
-    file: "core/rwlock.ts",
-    edits: [["    if (isUnlocked(now) && (now & RW_WRITERS_WAITING) !== 0) this.#words.wakeWriterOrReaders(now);", ""]],
-    tests: ["tests/condition_rwlock_scenarios.test.ts"],
-    pattern: `${ASYNC}|writer asleep`,
-  },
-  {
-    name: "rwlock: a writer's give-up (timeout, abort) passes no wake",
-    file: "core/rwlock.ts",
-    edits: [["    if (isUnlocked(s) || (s & RW_WRITERS_WAITING) === 0) this.words.wakeWriter();", "    void s;"]],
-    tests: ["tests/rwlock.test.ts"],
-    pattern: "aborted writeLockAsync",
-  },
-  {
-    name: "rwlock: with readers and writers waiting an unlock wakes only a writer",
-    file: "core/rwlock.ts",
-    edits: [["      s = RW_READERS_WAITING; // we cannot know", "      return; // we cannot know"]],
-    tests: ["tests/rwlock.test.ts", "tests/condition_rwlock_scenarios.test.ts"],
-    pattern: `one writer woken|${ASYNC}`,
-  },
-  {
-    name: "barrier: the generation read after the count (a party can sleep on the next generation)",
-    file: "core/barrier.ts",
-    edits: [
-      ["    const g = Atomics.load(this.#gen, 0); // the generation FIRST, then the count (module comment)\n    if (g < 0) throw brokenError(where);\n", ""],
-      ["      if (!last) return g;", "      const g = Atomics.load(this.#gen, 0);\n      if (g < 0) throw brokenError(where);\n      if (!last) return g;"],
-    ],
-    tests: ["tests/barrier.test.ts", "tests/toolkit_scenarios.test.ts"],
-    pattern: "barrier|leader|generation|party|parties",
-  },
-  {
-    name: "barrier: a give-up does not break the generation (the others wait for a party that left)",
-    file: "core/barrier.ts",
-    edits: [["    const seen = Atomics.compareExchange(this.#gen, 0, g, g | BARRIER_BROKEN);\n    if (seen === g) {\n      this.#futex.wakeAll(this.#gen, 0);\n      throw error;\n    }", "    const seen = Atomics.load(this.#gen, 0);\n    if (seen === g) throw error;"]],
-    tests: ["tests/barrier.test.ts"],
-  },
-  {
-    name: "once: COMPLETE stored before fn ends",
-    file: "core/once.ts",
-    edits: [
-      ["    w.mustRun = false;\n    let result: unknown;", "    w.mustRun = false;\n    this.#finish(ONCE_COMPLETE);\n    let result: unknown;"],
-      ["    this.#finish(ONCE_COMPLETE);\n    return true;\n  }\n\n  /**\n   * Like {@link run}", "    return true;\n  }\n\n  /**\n   * Like {@link run}"],
-    ],
-    tests: ["tests/once.test.ts", "tests/toolkit_scenarios.test.ts"],
-    pattern: "once|run|fn|Once",
-  },
-  {
-    name: "once: the runner's end wakes nobody",
-    file: "core/once.ts",
-    edits: [["    if (old === ONCE_QUEUED) this.#futex.wakeAll(this.#view, 0);", "    if (old === ONCE_QUEUED) void 0;"]],
-    tests: ["tests/toolkit_scenarios.test.ts"],
-    pattern: "once",
-  },
-  {
-    name: "latch: the opening countDown wakes one instead of all",
-    file: "core/latch.ts",
-    edits: [["if (v < 0 && (v & COUNT) === k) this.#futex.wakeAll(view, 0);", "if (v < 0 && (v & COUNT) === k) this.#futex.wakeOne(view, 0);"]],
-    tests: ["tests/toolkit_scenarios.test.ts"],
-    pattern: "latch",
-  },
-  {
-    name: "latch: a waiter sleeps without marking WAITERS",
-    file: "core/latch.ts",
-    edits: [["const seen = Atomics.compareExchange(view, 0, v, v | LATCH_WAITERS); // announce: the opening countDown must wake", "const seen = v;"], ["        v |= LATCH_WAITERS;\n", ""]],
-    tests: ["tests/toolkit_scenarios.test.ts"],
-    pattern: "latch",
-  },
-  {
-    name: "autoreset: a set wakes nobody",
-    file: "core/autoreset.ts",
-    edits: [["        if (p < w) this.#futex.wakeOne(view, 0);\n", ""]],
-    tests: ["tests/toolkit_scenarios.test.ts"],
-    pattern: "auto-reset",
-  },
-  {
-    name: "autoreset: a give-up passes no wake on",
-    file: "core/autoreset.ts",
-    edits: [["        if (p > 0 && w > 0) this.futex.wakeOne(view, 0); // pass on the wake this caller may have taken\n", ""]],
-    tests: ["tests/autoreset.test.ts", "tests/toolkit_scenarios.test.ts"],
-    pattern: "auto-reset|passes the set on|give-up baton",
-  },
-];
-
-// The blocking path spins before it sleeps (core/spin.ts), the async path never does: every
-// lock-scenario mutant of the Mutex, LockCnt and Semaphore also runs against the scenarios
-// whose workers are all blocking (test names ending "(plain futex)" / "(chaos futex)").
-const SYNC = "\\((plain|chaos) futex\\)$";
-for (const m of [...mutants]) {
-  if (m.tests === scenarios && m.pattern === ASYNC && /^(mutex|lockcnt|semaphore):/.test(m.name)) {
-    mutants.push({ ...m, name: `${m.name} [blocking workers only]`, pattern: SYNC });
-  }
-}
+import type { Mutant } from "./mutants/mutant.ts";
+import { groups } from "./mutants/groups.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { positionals: filters } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
-let survived = 0;
+const { values: opts, positionals: filters } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { group: { type: "string" }, list: { type: "boolean" }, "no-docs": { type: "boolean" } },
+});
+const wanted = opts.group?.split(",");
+for (const g of wanted ?? []) {
+  if (!(g in groups)) throw new Error(`--group ${g}: no such group (${Object.keys(groups).join(", ")})`);
+}
 
-for (const m of mutants) {
-  if (filters.length && !filters.some((f) => m.name.includes(f))) continue;
+/** What one planted mutant did. */
+interface Result {
+  group: string;
+  name: string;
+  file: string;
+  verdict: "caught" | "survived" | "equivalent";
+  /** The tests that failed (or "killed: SIGTERM" for a run that ran into the time limit). */
+  caughtBy: string[];
+  seconds: number;
+  runtime: string;
+}
+
+const selected: [string, Mutant][] = [];
+const seen = new Set<string>();
+for (const [g, list] of Object.entries(groups)) {
+  for (const m of list) {
+    if (seen.has(m.name)) throw new Error(`two mutants are named ${JSON.stringify(m.name)}`);
+    seen.add(m.name);
+    if (wanted && !wanted.includes(g)) continue;
+    if (filters.length && !filters.some((f) => m.name.includes(f))) continue;
+    selected.push([g, m]);
+  }
+}
+if (opts.list) {
+  for (const [g, m] of selected) console.log(`${g}\t${m.equivalent ? "(equivalent) " : ""}${m.name}`);
+  console.log(`${selected.length} mutants`);
+  process.exit(0);
+}
+
+/** Plant `m` in a scratch copy of the tree and compile it; returns the copy's directory. */
+function plant(m: Mutant): string {
   const dir = mkdtempSync(join(tmpdir(), "futex-mutant-"));
+  for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json", "deno.json", "bunfig.toml"]) {
+    if (existsSync(join(root, p))) cpSync(join(root, p), join(dir, p), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  let src = readFileSync(join(dir, m.file), "utf8");
+  for (const [from, to] of m.edits) {
+    if (src.split(from).length !== 2) throw new Error(`mutant "${m.name}": ${m.file} must contain ${JSON.stringify(from)} exactly once`);
+    src = src.split(from).join(to);
+  }
+  writeFileSync(join(dir, m.file), src);
+  const tsconfig = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8"));
+  tsconfig.include = tsconfig.include.filter((p: string) => p !== "scripts");
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
+  if (tsc.status !== 0) throw new Error(`mutant "${m.name}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
+  return dir;
+}
+
+/** Run the mutant's tests in `dir`: whether they noticed, and which failed. */
+function runTests(m: Mutant, dir: string): { caught: boolean; failedTests: string[] } {
+  const env = { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25", NO_COLOR: "1" };
+  let run: SpawnSyncReturns<string>;
+  let failedTests: string[];
+  if (m.runtime !== undefined) {
+    const files = m.tests.map((t) => join(dir, t));
+    const bin = join(root, "node_modules", ".bin", m.runtime);
+    const args = m.runtime === "deno"
+      ? ["test", "-A", ...(m.pattern ? [`--filter=/${m.pattern}/`] : []), ...files]
+      : ["test", "--timeout=60000", ...(m.pattern ? ["-t", m.pattern] : []), ...files];
+    run = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout: 300_000, env });
+    const out = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+    failedTests = [
+      ...[...out.matchAll(/^(.*) => \.?\/?tests\/.*$/gm)].map((x) => x[1]),
+      ...[...out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((x) => x[1]),
+    ];
+    // A non-zero exit that names no failing test (a type error, a missing file) proves nothing.
+    if (run.status !== 0 && run.signal === null && failedTests.length === 0) {
+      throw new Error(`mutant "${m.name}": ${m.runtime} failed without a failing test:\n${out.slice(-2000)}`);
+    }
+  } else {
+    const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
+    const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
+    run = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=tap", ...filter, ...files], { encoding: "utf8", timeout: 300_000, env });
+    const out = run.stdout ?? "";
+    failedTests = [...out.matchAll(/^not ok \d+ - (.*)$/gm)].map((x) => x[1]);
+    // node --test prints the file as a failing test too when a test inside it failed
+    failedTests = failedTests.filter((t) => !/\.js$/.test(t));
+    if (run.status !== 0 && run.signal === null && failedTests.length === 0) {
+      throw new Error(`mutant "${m.name}": node --test failed without a failing test:\n${out.slice(-2000)}${run.stderr ?? ""}`);
+    }
+  }
+  failedTests = [...new Set(failedTests)];
+  if (run.signal) failedTests.push(`killed: ${run.signal} (time limit)`);
+  return { caught: run.status !== 0 || failedTests.length > 0, failedTests };
+}
+
+const results: Result[] = [];
+let survived = 0;
+for (const [group, m] of selected) {
+  const t0 = performance.now();
+  const dir = plant(m);
   try {
-    for (const p of ["core", "adapters", "tests", "scripts", "mod.ts", "testing.ts", "tsconfig.json", "package.json", "deno.json", "bunfig.toml"]) {
-      if (existsSync(join(root, p))) cpSync(join(root, p), join(dir, p), { recursive: true });
-    }
-    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-    let src = readFileSync(join(dir, m.file), "utf8");
-    for (const [from, to] of m.edits) {
-      if (src.split(from).length !== 2) throw new Error(`mutant "${m.name}": ${m.file} must contain ${JSON.stringify(from)} exactly once`);
-      src = src.split(from).join(to);
-    }
-    writeFileSync(join(dir, m.file), src);
-    const tsconfig = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8"));
-    tsconfig.include = tsconfig.include.filter((p: string) => p !== "scripts");
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
-    if (tsc.status !== 0) throw new Error(`mutant "${m.name}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
-    const t0 = performance.now();
-    const env = { ...process.env, FUTEX_TEST_SCALE: process.env.FUTEX_TEST_SCALE ?? "0.25", NO_COLOR: "1" };
-    let run: SpawnSyncReturns<string>;
-    let failedTests: string[];
-    if (m.runtime !== undefined) {
-      const files = m.tests.map((t) => join(dir, t));
-      const bin = join(root, "node_modules", ".bin", m.runtime);
-      const args = m.runtime === "deno"
-        ? ["test", "-A", ...(m.pattern ? [`--filter=/${m.pattern}/`] : []), ...files]
-        : ["test", "--timeout=60000", ...(m.pattern ? ["-t", m.pattern] : []), ...files];
-      run = spawnSync(bin, args, { cwd: dir, encoding: "utf8", timeout: 300_000, env });
-      const out = `${run.stdout ?? ""}${run.stderr ?? ""}`;
-      failedTests = [
-        ...[...out.matchAll(/^(.*) => \.?\/?tests\/.*$/gm)].map((x) => x[1]),
-        ...[...out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((x) => x[1]),
-      ];
-      // A non-zero exit that names no failing test (a type error, a missing file) proves nothing.
-      if (run.status !== 0 && run.signal === null && failedTests.length === 0) {
-        throw new Error(`mutant "${m.name}": ${m.runtime} failed without a failing test:\n${out.slice(-2000)}`);
-      }
+    let verdict: Result["verdict"];
+    let caughtBy: string[] = [];
+    if (m.equivalent) {
+      verdict = "equivalent";
+      caughtBy = [m.equivalent];
     } else {
-      const files = m.tests.map((t) => join(dir, "build", t.replace(/\.ts$/, ".js")));
-      const filter = m.pattern ? [`--test-name-pattern=${m.pattern}`] : [];
-      run = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=tap", ...filter, ...files], { encoding: "utf8", timeout: 300_000, env });
-      const out = run.stdout ?? "";
-      failedTests = [...out.matchAll(/^not ok \d+ - (.*)$/gm)].map((x) => x[1]);
+      const r = runTests(m, dir);
+      verdict = r.caught ? "caught" : "survived";
+      caughtBy = r.failedTests;
+      if (!r.caught) survived++;
     }
-    failedTests = [...new Set(failedTests)];
-    const caught = run.status !== 0 || failedTests.length > 0;
-    if (!caught) survived++;
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const seconds = Math.round((performance.now() - t0) / 100) / 10;
+    results.push({ group, name: m.name, file: m.file, verdict, caughtBy, seconds, runtime: m.runtime ?? "node" });
     console.log(
-      `${caught ? "CAUGHT  " : "SURVIVED"} ${m.name} (${secs} s${m.runtime ? `, ${m.runtime}` : ""})` +
-        (failedTests.length ? `\n         failing: ${failedTests.join("; ")}` : run.signal ? `\n         killed: ${run.signal}` : ""),
+      `${verdict.toUpperCase().padEnd(10)} ${m.name} (${seconds} s, ${m.runtime ?? "node"})` +
+        (caughtBy.length ? `\n           ${verdict === "equivalent" ? "why" : "failing"}: ${caughtBy.join("; ")}` : ""),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log(survived === 0 ? "every mutant was caught" : `${survived} mutant(s) survived`);
+
+const caught = results.filter((r) => r.verdict === "caught").length;
+const equivalent = results.filter((r) => r.verdict === "equivalent").length;
+console.log(`${results.length} mutants: ${caught} caught, ${survived} survived, ${equivalent} equivalent`);
+
+if (!opts["no-docs"] && results.length > 0) writeDocs(results);
 process.exitCode = survived === 0 ? 0 : 1;
+
+/** Merge this run's results into docs/mutants.json and regenerate the table in docs/testing.md. */
+function writeDocs(fresh: Result[]): void {
+  const jsonPath = join(root, "docs", "mutants.json");
+  const old: { results: Result[] } = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : { results: [] };
+  const byName = new Map(old.results.filter((r) => seen.has(r.name)).map((r) => [r.name, r]));
+  for (const r of fresh) byName.set(r.name, { ...r, ...{ at: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? "?" } });
+  const all = [...byName.values()].sort((a, b) => order(a) - order(b));
+  writeFileSync(jsonPath, JSON.stringify({ results: all }, null, 1) + "\n");
+  const esc = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const tally = (v: Result["verdict"]): number => all.filter((r) => r.verdict === v).length;
+  const missing = [...seen].filter((n) => !byName.has(n)).length;
+  const lines = [
+    "<!-- mutants:begin (generated by scripts/mutants.ts from docs/mutants.json; do not edit) -->",
+    `${all.length} mutants recorded: ${tally("caught")} caught, ${tally("survived")} survived, ${tally("equivalent")} equivalent` +
+      (missing ? `; ${missing} not run yet` : "") + ".",
+    "",
+    "| group | mutant | file | runtime | verdict | caught by (failing tests) / why equivalent |",
+    "|---|---|---|---|---|---|",
+    ...all.map((r) => `| ${r.group} | ${esc(r.name)} | \`${r.file}\` | ${r.runtime} | ${r.verdict} | ${esc(r.caughtBy.join("; ")).slice(0, 600)} |`),
+    "<!-- mutants:end -->",
+  ];
+  const docPath = join(root, "docs", "testing.md");
+  const doc = readFileSync(docPath, "utf8");
+  const re = /<!-- mutants:begin[^]*?<!-- mutants:end -->/;
+  if (!re.test(doc)) throw new Error("docs/testing.md has no <!-- mutants:begin --> … <!-- mutants:end --> markers");
+  writeFileSync(docPath, doc.replace(re, lines.join("\n")));
+}
+
+function order(r: Result): number {
+  const names = [...seen];
+  return names.indexOf(r.name);
+}

@@ -1,0 +1,6 @@
+/** Every group of mutants, by name (`node build/scripts/mutants.js --group NAME`). */
+
+import type { Mutant } from "./mutant.ts";
+import { mutants as protocols } from "./protocols.ts";
+
+export const groups: Record<string, Mutant[]> = { protocols };

@@ -1,7 +1,10 @@
 /**
  * A chaos futex for tests: wraps a real futex and injects what the contract allows but a calm
  * machine rarely shows — spurious "ok" returns, random delays before and after sleeps and
- * wakes (widening every race window), and wake-one promoted to wake-all. A protocol that is
+ * wakes (widening every race window), and wake-one promoted to wake-all. The delay after a wake
+ * returns lets the woken thread run first while the waker's next store lands late, so a protocol
+ * that wakes before it stores (the sleeper re-checks, sees the old word and sleeps again) loses
+ * its wakeup on any machine, not only on one whose scheduler happens to run the woken side first. A protocol that is
  * correct under the contract stays correct under chaos; one that trusts a wake does not.
  * Seeded, so a failing run can be replayed.
  *
@@ -18,6 +21,11 @@ export interface ChaosOptions {
   spuriousRate?: number;
   /** Probability of a random delay before a wait or wake and after a wait (default 0.1). */
   delayRate?: number;
+  /**
+   * Probability of a delay after a wake returns, before the waker goes on (default 0.1): the
+   * woken side runs first and the waker's next store lands late.
+   */
+  afterWakeRate?: number;
   /** Longest injected delay in milliseconds (default 0.5). */
   maxDelayMs?: number;
   /** Probability that a wakeOne wakes everyone instead (default 0.1). */
@@ -68,14 +76,15 @@ export function chaosFutex(inner: Futex, options: ChaosOptions = {}): Futex {
   const spurious = checkRate("spuriousRate", options.spuriousRate, 0.2);
   const delay = checkRate("delayRate", options.delayRate, 0.1);
   const wakeAllRate = checkRate("wakeAllRate", options.wakeAllRate, 0.1);
+  const afterWake = checkRate("afterWakeRate", options.afterWakeRate, 0.1);
   const maxDelayMs = options.maxDelayMs ?? 0.5;
   if (typeof maxDelayMs !== "number" || !(maxDelayMs >= 0)) {
     throw new RangeError(`chaosFutex: maxDelayMs must be a number ≥ 0 (got ${String(maxDelayMs)})`);
   }
   const random = seededRandom(options.seed ?? 1);
   const sleeper = new Int32Array(new SharedArrayBuffer(4)); // private word nobody wakes
-  const maybeDelay = (): void => {
-    if (random() < delay) Atomics.wait(sleeper, 0, 0, random() * maxDelayMs);
+  const maybeDelay = (rate = delay): void => {
+    if (random() < rate) Atomics.wait(sleeper, 0, 0, random() * maxDelayMs);
   };
   return Object.freeze({
     name: `chaos(${inner.name})`,
@@ -105,10 +114,12 @@ export function chaosFutex(inner: Futex, options: ChaosOptions = {}): Futex {
       maybeDelay();
       if (random() < wakeAllRate) inner.wakeAll(view, index);
       else inner.wakeOne(view, index);
+      maybeDelay(afterWake); // the woken side runs first
     },
     wakeAll(view: Int32Array, index: number): void {
       maybeDelay();
       inner.wakeAll(view, index);
+      maybeDelay(afterWake);
     },
   });
 }

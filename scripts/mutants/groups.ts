@@ -1,6 +1,7 @@
 /** Every group of mutants, by name (`node build/scripts/mutants.js --group NAME`). */
 
 import type { Mutant } from "./mutant.ts";
+import { mutants as batons } from "./batons.ts";
 import { mutants as protocols } from "./protocols.ts";
 
-export const groups: Record<string, Mutant[]> = { protocols };
+export const groups: Record<string, Mutant[]> = { protocols, batons };

@@ -11,7 +11,8 @@
  * (unlock wakes, then releases: the woken thread finds the lock held and sleeps again),
  * RELEASE_LOAD_STORE (the release CAS as a load and a store: a WAITING mark or a count change
  * between is overwritten), MARK_STORE (the LOCKED→WAITING CAS as a store), DEC_LOAD_STORE (dec's
- * RMW as a load and a store: a visit lost).
+ * RMW as a load and a store: a visit lost), INC_STORE (inc's CAS seen → seen + 4, joining a
+ * visit, as a store: it can undo a lock or a dec).
  */
 #include "futex.pml"
 
@@ -70,7 +71,11 @@ inline lc_inc() {
   seen = lc; waited = 0;
   do
   :: seen >= 4 ->
+#ifdef INC_STORE
+     atomic { old = seen; lc = seen + 4 };      /* the CAS seen → seen + 4 as a store */
+#else
      atomic { old = lc; if :: lc == seen -> lc = seen + 4 :: else -> skip fi };
+#endif
      if :: old == seen -> break :: else -> seen = old fi
   :: else ->
      cmpxchg_or_wait(4, r);

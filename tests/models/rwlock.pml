@@ -25,7 +25,8 @@
  * RMW as a load and a store: a waiting bit set between is lost), READ_TAKE_STORE (the reader's
  * CAS s → s+1 as a store), READER_MARK_STORE / WRITER_MARK_STORE (the READERS_WAITING /
  * WRITERS_WAITING CAS as a store of the loaded word with the bit), READERS_WAKE_FIRST (the
- * readers' wake before the CAS READERS_WAITING → 0: woken readers find the bit and sleep again).
+ * readers' wake before the CAS READERS_WAITING → 0: woken readers find the bit and sleep again),
+ * READ_UNLOCK_LOAD_STORE (readUnlock's CAS s → s−1 as a load and a store).
  * WRITER_WAKE_BEFORE_CLEAR (a writer woken before the CAS WRITERS_WAITING → 0) is accepted and
  * harmless: the woken writer finds the lock free and takes it keeping the bit, or sleeps on a
  * sequence already moved; the unlocker's CAS then fails and leaves the wake to the new holder.
@@ -233,7 +234,12 @@ inline writer_give_up() {
 
 inline read_unlock() {
   byte c; bool r, w;
+#ifdef READ_UNLOCK_LOAD_STORE
+  atomic { assert(cnt != 0 && cnt != WL); c = cnt - 1; r = rwb; w = wwb };   /* a load ... */
+  atomic { cnt = c; rwb = r; wwb = w };                                       /* ... then a store of s - 1 */
+#else
   atomic { assert(cnt != 0 && cnt != WL); cnt--; c = cnt; r = rwb; w = wwb };
+#endif
 #ifndef READ_UNLOCK_NO_WAKE
   if :: c == 0 && w -> wake_writer_or_readers(c, r, w) :: else -> skip fi;
 #endif

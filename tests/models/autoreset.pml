@@ -12,7 +12,12 @@
  * taker that never comes — every process blocked: an invalid end state).
  * Mutants: SET_NO_WAKE (a set wakes nobody), NO_BATON (a give-up withdraws without passing
  * on the wake it may have consumed), NO_WITHDRAW (a give-up leaves its announcement: a
- * phantom waiter keeps later sets spoken for).
+ * phantom waiter keeps later sets spoken for). Ordering mutants: SET_LOAD_STORE (set's CAS as a
+ * store of load + 1), SET_WAKE_FIRST (set wakes, then adds its P), TAKE_LOAD_STORE (the waiter's
+ * take CAS as a store), ANNOUNCE_STORE (the waiter's announce CAS as a store). GIVEUP_WAKE_FIRST
+ * (a give-up wakes, then withdraws) is accepted by spin and is harmless: the wake is sent only
+ * when P > 0, which the withdrawing CAS keeps, so the woken waiter takes a set whichever side of
+ * the CAS it looks.
  */
 #include "futex.pml"
 
@@ -31,10 +36,17 @@ inline ev_set() {
   do
   :: (v & PM) > (v >> 4) -> break                 /* already set: returns false */
   :: else ->
+#ifdef SET_WAKE_FIRST
+     if :: (v & PM) < (v >> 4) -> wake_one() :: else -> skip fi;   /* the wake before the CAS */
+#endif
+#ifdef SET_LOAD_STORE
+     atomic { s = v; ev = v + 1; sets++; assert((ev & PM) <= real + 1) };   /* a plain store of load + 1 */
+#else
      atomic { s = ev; if :: ev == v -> ev = v + 1; sets++; assert((ev & PM) <= real + 1) :: else -> skip fi };   /* sets never outnumber real waiters + 1 */
+#endif
      if
      :: s == v ->
-#ifndef SET_NO_WAKE
+#if !defined(SET_NO_WAKE) && !defined(SET_WAKE_FIRST)
         if :: (v & PM) < (v >> 4) -> wake_one() :: else -> skip fi;
 #endif
         break
@@ -52,12 +64,20 @@ inline ev_step(res, exp_v, announced) {
   :: assert((v & PM) <= (v >> 4) + 1);
      if
      :: (v & PM) > 0 ->
+#ifdef TAKE_LOAD_STORE
+        atomic { s = v; ev = v - 1 - (announced -> WONE : 0); if :: announced -> real-- :: else -> skip fi };   /* a plain store */
+#else
         atomic { s = ev; if :: ev == v -> ev = v - 1 - (announced -> WONE : 0); if :: announced -> real-- :: else -> skip fi :: else -> skip fi };
+#endif
         if :: s == v -> announced = 0; res = 1; break :: else -> v = s fi
      :: else ->
         if
         :: !announced ->
+#ifdef ANNOUNCE_STORE
+           atomic { s = v; ev = v + WONE; real++ };   /* a plain store */
+#else
            atomic { s = ev; if :: ev == v -> ev = v + WONE; real++ :: else -> skip fi };
+#endif
            if :: s == v -> announced = 1; exp_v = v + WONE; res = 2; break :: else -> v = s fi
         :: else -> exp_v = v; res = 2; break
         fi
@@ -77,10 +97,13 @@ inline give_up(announced) {
      :: gw = (gv >> 4) - 1;
         gp = gv & PM;
         if :: gp > gw + 1 -> gp = gw + 1 :: else -> skip fi;
+#ifdef GIVEUP_WAKE_FIRST
+        if :: gp > 0 && gw > 0 -> wake_one() :: else -> skip fi;   /* the wake before the withdrawing CAS */
+#endif
         atomic { gs = ev; if :: ev == gv -> ev = gw * WONE + gp; real-- :: else -> skip fi };
         if
         :: gs == gv ->
-#ifndef NO_BATON
+#if !defined(NO_BATON) && !defined(GIVEUP_WAKE_FIRST)
            if :: gp > 0 && gw > 0 -> wake_one() :: else -> skip fi;
 #endif
            break

@@ -10,6 +10,10 @@
  * released from that generation and every party ends (broken, not asleep).
  * Mutant GEN_AFTER_COUNT: the generation read after the count — the last arriver can trip the
  * barrier in between, and the party sleeps on the new generation: a lost wakeup.
+ * ARRIVE_LOAD_STORE: the arrival's count CAS as a load and a store (two arrivals count as one:
+ * the last never comes). LEADER_WAKE_FIRST: the leader wakes, then bumps the generation (the
+ * woken re-check finds g and sleeps again). LEAVE_WAKE_FIRST (with BREAK): a give-up wakes, then
+ * breaks the generation.
  */
 #ifndef BREAK
 #define ABORTS 0
@@ -29,9 +33,16 @@ bool gaveup[ROUNDS];    /* ghost: a party gave up (broke) in this generation */
 
 /* A non-last party gives up: break g, or find it tripped. passed = 1 if it tripped after all. */
 inline leave(g, passed, r) {
+#ifdef LEAVE_WAKE_FIRST
+  if :: gen == g -> wake_all() :: else -> skip fi;   /* the wake before the breaking CAS */
+#endif
   atomic { ls = gen; if :: gen == g -> gen = g | BROKEN; gaveup[r] = 1 :: else -> skip fi };
   if
+#ifdef LEAVE_WAKE_FIRST
+  :: ls == g -> passed = 0
+#else
   :: ls == g -> wake_all(); passed = 0
+#endif
   :: else -> passed = (((ls & GMASK) - g) & GMASK) == 1
   fi
 }
@@ -49,19 +60,35 @@ inline barrier_wait(r, out, t, async) {
   if :: (g & BROKEN) -> goto done_wait :: else ->
 #endif
   c = count;
+#ifdef ARRIVE_LOAD_STORE
+  /* the count CAS as a plain store of the value computed from the load: arrivals can be lost */
+  atomic { if :: c == N - 1 -> count = 0 :: else -> count = c + 1 fi; arrived[r]++ };
+#else
   do
   :: atomic { s = count; if :: count == c -> if :: c == N - 1 -> count = 0 :: else -> count = c + 1 fi; arrived[r]++ :: else -> skip fi };
      if :: s == c -> break :: else -> c = s fi
   od;
+#endif
 #ifdef GEN_AFTER_COUNT
   g = gen;
   if :: (g & BROKEN) -> goto done_wait :: else -> skip fi;
 #endif
   if
   :: c == N - 1 ->                               /* the leader */
+#ifdef LEADER_WAKE_FIRST
+     wake_all();                                 /* the wake before the generation CAS */
+#endif
+#ifdef LEADER_GEN_STORE
+     atomic { s = g; gen = (g + 1) & GMASK };   /* the generation CAS as a store: it overwrites BROKEN */
+#else
      atomic { s = gen; if :: gen == g -> gen = (g + 1) & GMASK :: else -> skip fi };
+#endif
      if
+#ifdef LEADER_WAKE_FIRST
+     :: s == g -> leaders[r]++; assert(leaders[r] == 1); assert(arrived[r] == N); out = 1
+#else
      :: s == g -> leaders[r]++; assert(leaders[r] == 1); assert(arrived[r] == N); wake_all(); out = 1
+#endif
      :: else -> skip                             /* broken meanwhile: BrokenBarrierError */
      fi
   :: else ->

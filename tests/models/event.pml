@@ -9,7 +9,11 @@
  * Checks: no lost wakeup (every thread ends: spin's invalid-end-state check), and a wait that
  * returns "set" really followed a set (sets > 0).
  * Mutants: RESET_STORE (reset as a plain store), WAKE_ONE (set wakes one), TRUST_WAKE (wait
- * returns after a futex wait without re-checking the word).
+ * returns after a futex wait without re-checking the word), SET_LOAD_STORE (set's exchange
+ * done as a load then a store: a waiter's announce between them is overwritten unwoken),
+ * SET_WAKE_FIRST (set wakes the BUSY sleepers, then stores SET: the woken re-check finds BUSY
+ * and sleeps again), ANNOUNCE_STORE (the wait's CAS FREE→BUSY as a store: it overwrites a SET
+ * stored since the load).
  * (A reset by one waiter may cancel a set for another — manual-reset semantics, QEMU §1.6 — so
  * the resetting idiom has one waiter, as in QEMU's RCU.)
  */
@@ -35,7 +39,17 @@ inline ev_set() {
   byte old;
   if
   :: ev != SET ->                                   /* SC peek */
+#ifdef SET_WAKE_FIRST
+     /* the wake before the store: a load, wake if BUSY, then the exchange */
+     if :: ev == BUSY -> wake_all() :: else -> skip fi;
+     atomic { ev = SET; sets++ }
+#else
+#ifdef SET_LOAD_STORE
+     old = ev;                                       /* Atomics.load ... */
+     atomic { ev = SET; sets++ };                    /* ... then Atomics.store */
+#else
      atomic { old = ev; ev = SET; sets++ };          /* Atomics.exchange */
+#endif
      if
      :: old == BUSY ->
 #ifdef WAKE_ONE
@@ -45,6 +59,7 @@ inline ev_set() {
 #endif
      :: else -> skip
      fi
+#endif
   :: else -> skip
   fi
 }
@@ -61,7 +76,11 @@ inline ev_step(res, slept) {
   :: res != 0 -> break
   :: res == 0 && v == SET -> res = 1
   :: res == 0 && v == FREE ->
+#ifdef ANNOUNCE_STORE
+     v = FREE; ev = BUSY;                   /* a plain store of BUSY after the load saw FREE */
+#else
      atomic { v = ev; if :: ev == FREE -> ev = BUSY :: else -> skip fi };   /* CAS, v = old */
+#endif
      if :: v == FREE -> res = 2 :: else -> skip fi                          /* else re-decide on old */
   :: res == 0 && v == BUSY -> res = 2
   od

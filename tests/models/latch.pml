@@ -8,7 +8,11 @@
  * Spurious wakes allowed. Checks: a wait that returns true saw the latch open (both counts
  * done); the word never holds WAITERS|0; no lost wakeup (every waiter ends).
  * Mutants: WAKE_ONE (the opening countDown wakes one: with two sleepers, one sleeps on),
- * NO_MARK (a waiter sleeps without setting WAITERS: the opening countDown wakes nobody).
+ * NO_MARK (a waiter sleeps without setting WAITERS: the opening countDown wakes nobody),
+ * COUNT_LOAD_STORE (countDown's CAS as a load and a store: an announce between them is
+ * overwritten and not woken), COUNT_WAKE_FIRST (the opening countDown wakes, then stores 0:
+ * the woken waiters re-check and sleep again), MARK_STORE (the waiter's announce CAS as a
+ * store: it puts back a count a countDown has taken since the load).
  */
 #include "futex.pml"
 
@@ -21,12 +25,26 @@ byte downs = 0;   /* ghost: countDowns done */
 inline count_down() {
   byte v, s, nx;
   v = latch;
+#ifdef COUNT_LOAD_STORE
+  /* the CAS loop as a load (above) and a plain store of the value computed from it */
+  if :: (v & CMASK) == 1 -> nx = 0 :: else -> nx = v - 1 fi;
+  atomic { latch = nx; downs++ };
+#else
+#ifdef COUNT_WAKE_FIRST
+  /* the wake before the store: wake if the loaded word says waiters and this opens, then CAS */
+  if :: (v & WBIT) && (v & CMASK) == 1 -> wake_all() :: else -> skip fi;
+#endif
   do
   :: atomic { s = latch; if :: latch == v -> if :: (v & CMASK) == 1 -> nx = 0 :: else -> nx = v - 1 fi; latch = nx; downs++ :: else -> skip fi };
      if :: s == v -> break :: else -> v = s fi
   od;
+#endif
   if
+#ifdef COUNT_WAKE_FIRST
+  :: false ->
+#else
   :: (v & WBIT) && (v & CMASK) == 1 ->
+#endif
 #ifdef WAKE_ONE
      wake_one()
 #else
@@ -50,8 +68,13 @@ inline latch_step(res, exp_v) {
      if
      :: (v & WBIT) -> exp_v = v; res = 2; break
      :: else ->
+#ifdef MARK_STORE
+        latch = v | WBIT;                          /* the announce CAS as a plain store */
+        exp_v = v | WBIT; res = 2; break
+#else
         atomic { s = latch; if :: latch == v -> latch = v | WBIT :: else -> skip fi };
         if :: s == v -> exp_v = v | WBIT; res = 2; break :: else -> v = s fi
+#endif
      fi
 #endif
   od

@@ -7,7 +7,12 @@
  * Checks: mutual exclusion, no visit of a freed object, the count never goes below zero, the
  * final word is 0, and no lost wakeup (every thread ends).
  * Mutants: NO_BATON_WAKE (leaving without the lock after a sleep wakes nobody), NO_REMARK
- * (acquiring after a sleep marks LOCKED instead of WAITING).
+ * (acquiring after a sleep marks LOCKED instead of WAITING). Ordering mutants: RELEASE_WAKE_FIRST
+ * (unlock wakes, then releases: the woken thread finds the lock held and sleeps again),
+ * RELEASE_LOAD_STORE (the release CAS as a load and a store: a WAITING mark or a count change
+ * between is overwritten), MARK_STORE (the LOCKED→WAITING CAS as a store), DEC_LOAD_STORE (dec's
+ * RMW as a load and a store: a visit lost), INC_STORE (inc's CAS seen → seen + 4, joining a
+ * visit, as a store: it can undo a lock or a dec).
  */
 #include "futex.pml"
 
@@ -30,7 +35,11 @@ inline cmpxchg_or_wait(newv, res) {
      do
      :: (seen & 3) == 0 -> break
      :: (seen & 3) == 1 ->
+#ifdef MARK_STORE
+        atomic { old = seen; lc = seen + 1 };                                         /* the CAS as a store */
+#else
         atomic { old = lc; if :: lc == seen -> lc = seen + 1 :: else -> skip fi };   /* LOCKED→WAITING */
+#endif
         if :: old == seen -> seen = seen + 1 :: else -> seen = old fi
      :: (seen & 3) == 2 ->
         waited = 1;
@@ -62,7 +71,11 @@ inline lc_inc() {
   seen = lc; waited = 0;
   do
   :: seen >= 4 ->
+#ifdef INC_STORE
+     atomic { old = seen; lc = seen + 4 };      /* the CAS seen → seen + 4 as a store */
+#else
      atomic { old = lc; if :: lc == seen -> lc = seen + 4 :: else -> skip fi };
+#endif
      if :: old == seen -> break :: else -> seen = old fi
   :: else ->
      cmpxchg_or_wait(4, r);
@@ -72,7 +85,12 @@ inline lc_inc() {
 }
 
 inline lc_dec() {
+#ifdef DEC_LOAD_STORE
+  seen = lc;                                  /* the RMW as a load ... */
+  atomic { assert(seen >= 4); lc = seen - 4 }   /* ... and a store */
+#else
   atomic { assert(lc >= 4); lc = lc - 4 }
+#endif
 }
 
 inline lc_dec_and_lock(res) {
@@ -109,12 +127,21 @@ inline lc_lock() {
 
 inline lc_release(add) {   /* unlock (add 0) / incAndUnlock (add 4) */
   seen = lc;
+#ifdef RELEASE_WAKE_FIRST
+  if :: (seen & 2) -> wake_one() :: else -> skip fi;   /* the wake before the CAS */
+#endif
+#ifdef RELEASE_LOAD_STORE
+  lc = seen + add - (seen & 3);                        /* the CAS as a store of the loaded word's successor */
+#else
   do
   :: atomic { old = lc; if :: lc == seen -> lc = seen + add - (seen & 3) :: else -> skip fi };
      if :: old == seen -> break :: else -> seen = old fi
   od;
+#endif
   assert((seen & 3) != 0);   /* releasing a lock nobody held */
+#ifndef RELEASE_WAKE_FIRST
   if :: (seen & 2) -> wake_one() :: else -> skip fi
+#endif
 }
 
 inline section() {

@@ -12,7 +12,11 @@
  * thread that slept acquires as 1), NO_BATON (a give-up passes no wake), NO_ASYNC_RULE (a
  * blocking wait beside its own thread's pending async wait is not refused: the wake may go to
  * the async waiter, which cannot run while its thread is blocked), ORPHAN_NO_FORWARD (an
- * aborted wait's orphan swallows a wake).
+ * aborted wait's orphan swallows a wake). Ordering mutants: UNLOCK_WAKE_FIRST (unlock wakes,
+ * then stores 0: the woken locker finds 2 and sleeps again), UNLOCK_LOAD_STORE (unlock's CAS
+ * 1→0 as a load and a store: an announce of 2 between them is overwritten, unwoken),
+ * LOCK_LOAD_STORE (the fast CAS 0→1 as a load and a store: two holders), CONTEND_STORE (the
+ * step's CAS 0/1→2 as a store: it can take a lock another has taken since its load).
  */
 #include "futex.pml"
 
@@ -37,7 +41,11 @@ inline mutex_step(res, slept) {
   :: res != 0 -> break
   :: res == 0 && s == 2 -> res = 2
   :: res == 0 && s != 2 ->                 /* CAS the seen 0 or 1 into 2 */
+#ifdef CONTEND_STORE
+     atomic { s0 = s; m = 2 };              /* a plain store of 2 after the load saw s */
+#else
      atomic { s0 = m; if :: m == s -> m = 2 :: else -> skip fi };
+#endif
      if
      :: s0 == s && s == 0 -> res = 1
      :: s0 == s && s != 0 -> res = 2
@@ -57,7 +65,12 @@ inline give_up() {
 
 inline fast_lock(got) {
   byte f;
+#ifdef LOCK_LOAD_STORE
+  f = m;                                   /* a load ... */
+  if :: f == 0 -> m = 1 :: else -> skip fi;  /* ... then a store of 1 */
+#else
   atomic { f = m; if :: m == 0 -> m = 1 :: else -> skip fi };
+#endif
   got = (f == 0)
 }
 
@@ -113,7 +126,12 @@ inline lock_async(got, aborted, orphaned, t, abortable) {
 
 inline unlock() {
   byte old;
+#ifdef UNLOCK_LOAD_STORE
+  old = m;                                                             /* a load ... */
+  if :: old == 1 -> m = 0 :: else -> skip fi;                          /* ... then a store of 0 */
+#else
   atomic { old = m; if :: m == 1 -> m = 0 :: else -> skip fi };      /* CAS 1→0 */
+#endif
   if
   :: old == 1 ->
 #ifdef UNLOCK_WAKE_ON_1
@@ -122,9 +140,14 @@ inline unlock() {
      skip
 #endif
   :: old == 2 ->
+#ifdef UNLOCK_WAKE_FIRST
+     wake_one();                            /* the wake before the store of 0 */
+     m = 0
+#else
      m = 0;
 #ifndef UNLOCK_WAKE_ON_1
      wake_one()
+#endif
 #endif
   :: else -> assert(0)   /* unlocking an unlocked mutex */
   fi

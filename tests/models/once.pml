@@ -7,7 +7,11 @@
  * Spurious wakes allowed. Checks: fn completes at most once; a caller that returns "complete"
  * (ran fn, or saw COMPLETE) sees fn's write (inited); no lost wakeup (every caller ends).
  * Mutants: COMPLETE_EARLY (COMPLETE stored before fn ends: a waiter returns to a half-done
- * world), NO_WAKE (the runner's end never wakes: queued callers sleep for ever).
+ * world), NO_WAKE (the runner's end never wakes: queued callers sleep for ever),
+ * FINISH_LOAD_STORE (the runner's exchange as a load and a store: a QUEUED announced between
+ * is overwritten unwoken), FINISH_WAKE_FIRST (the runner wakes, then exchanges: the woken
+ * re-check finds QUEUED and sleeps again), CLAIM_LOAD_STORE (the CAS INCOMPLETE → RUNNING as a
+ * store: two runners), QUEUE_STORE (the CAS RUNNING → QUEUED as a store: it overwrites COMPLETE).
  */
 #include "futex.pml"
 
@@ -27,10 +31,20 @@ byte fails = FAILS;
 
 /* The runner's end: publish st, wake all if queued. */
 inline finish(st) {
+#ifdef FINISH_WAKE_FIRST
+  if :: once == QUEUED -> wake_all() :: else -> skip fi;   /* the wake before the exchange */
+  atomic { old = once; once = st }
+#else
+#ifdef FINISH_LOAD_STORE
+  old = once;                                   /* the exchange as a load ... */
+  once = st;                                    /* ... and a store */
+#else
   atomic { old = once; once = st };
+#endif
   assert(old == RUNNING || old == QUEUED);
 #ifndef NO_WAKE
   if :: old == QUEUED -> wake_all() :: else -> skip fi
+#endif
 #endif
 }
 
@@ -48,10 +62,18 @@ inline once_step(res) {
   do
   :: v == COMPLETE -> res = 1; break
   :: v == INCOMPLETE ->
+#ifdef CLAIM_LOAD_STORE
+     atomic { s = v; once = RUNNING };          /* the CAS 0 → RUNNING as a store after the load */
+#else
      atomic { s = once; if :: once == INCOMPLETE -> once = RUNNING :: else -> skip fi };
+#endif
      if :: s == INCOMPLETE -> res = 2; break :: else -> v = s fi
   :: v == RUNNING ->
+#ifdef QUEUE_STORE
+     atomic { s = v; once = QUEUED };           /* the CAS RUNNING → QUEUED as a store after the load */
+#else
      atomic { s = once; if :: once == RUNNING -> once = QUEUED :: else -> skip fi };
+#endif
      if :: s == RUNNING -> res = 3; break :: else -> v = s fi
   :: v == QUEUED -> res = 3; break
   od

@@ -16,7 +16,15 @@
  * Mutants: SKIP_LIVENESS (waiters never ask whether the owner lives), CHECK_ONCE (asked only
  * before the first sleep, not after an expired slice), CLEAR_OD_EARLY (the taker does not set
  * OWNER_DIED in the word, so the abandoning unlock releases normally), UNLOCK_IGNORES_OD (unlock
- * clears OWNER_DIED and releases instead of declaring the mutex not recoverable).
+ * clears OWNER_DIED and releases instead of declaring the mutex not recoverable). Ordering:
+ * TAKE_STORE (the CAS 0 → tid as a store: two holders), ANNOUNCE_STORE (the WAITERS CAS as a
+ * store: it puts back a word the owner's unlock has released). UNLOCK_WAKE_FIRST (unlock wakes,
+ * then stores 0) is accepted by spin, and is harmless here for liveness: a waiter woken too
+ * early re-sleeps for at most one slice, which ends because the word moved on (a latency cost).
+ * CONSISTENT_LOAD_STORE (markConsistent's CAS loop as a load and a store: a WAITERS bit set
+ * between is lost) is accepted too, for the same reason: the unwoken waiter's slice ends. (With
+ * the default DEATHS=1 ABANDONS=1 the one owner-died taker always abandons, so markConsistent
+ * runs only with -DABANDONS=0.)
  */
 #include "futex.pml"
 
@@ -63,7 +71,11 @@ inline robust_step(res, slept, checked, last, me) {
   do
   :: res != 0 -> break
   :: res == 0 && w == 0 ->
+#ifdef TAKE_STORE
+     atomic { old = w; m = (me | (slept -> WT : 0)) };   /* the CAS 0 → tid as a store after the load */
+#else
      atomic { old = m; if :: m == 0 -> m = (me | (slept -> WT : 0)) :: else -> skip fi };
+#endif
      if :: old == 0 -> res = 1 :: else -> w = old fi
   :: res == 0 && w != 0 && (w & TIDM) == NOTREC -> res = 4
   :: res == 0 && w != 0 && (w & TIDM) != NOTREC ->
@@ -85,7 +97,11 @@ inline robust_step(res, slept, checked, last, me) {
 #endif
         if :: old == w -> res = 3 :: else -> w = old fi
      :: !gone && (w & WT) == 0 ->
+#ifdef ANNOUNCE_STORE
+        atomic { old = w; m = (w | WT) };          /* the WAITERS CAS as a store of the loaded word | WAITERS */
+#else
         atomic { old = m; if :: m == w -> m = (w | WT) :: else -> skip fi };
+#endif
         if :: old == w -> last = (w | WT); res = 2 :: else -> w = old fi
      :: !gone && (w & WT) != 0 -> last = w; res = 2
      fi
@@ -102,7 +118,11 @@ inline robust_unlock(me) {
      atomic { old = m; if :: m == me -> m = 0 :: else -> skip fi };
      if
      :: old == me -> skip
+#ifdef UNLOCK_WAKE_FIRST
+     :: else -> assert((old & TIDM) == me); wake_one(); m = 0   /* the wake before the store of 0 */
+#else
      :: else -> assert((old & TIDM) == me); m = 0; wake_one()
+#endif
      fi
 #ifdef UNLOCK_IGNORES_OD
   :: (m & OD) != 0 -> atomic { m = m & ~OD }; m = 0; wake_one()
@@ -111,7 +131,13 @@ inline robust_unlock(me) {
 }
 
 inline mark_consistent() {
+#ifdef CONSISTENT_LOAD_STORE
+  byte mc;
+  mc = m;                                      /* the CAS loop as a load ... */
+  m = mc & ~OD                                 /* ... and a store: a WAITERS set between is lost */
+#else
   atomic { m = m & ~OD }
+#endif
 }
 
 inline body() {

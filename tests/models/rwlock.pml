@@ -18,6 +18,18 @@
  * out does not wake a waiting writer), NO_BATON (a writer's give-up passes no wake),
  * NO_READER_FALLBACK (with both kinds waiting, an unlock wakes only a writer — the Futex
  * contract cannot say whether one slept).
+ * Ordering mutants: SEQ_AFTER_STATE (the writer reads the notify sequence after its last look
+ * at the state: an unlock's increment and wake between the two are slept through),
+ * WAKE_WRITER_FIRST (wakeWriter wakes, then increments), NOTIFY_LOAD_STORE (the increment as a
+ * load and a store: two concurrent increments count as one), WRITE_UNLOCK_LOAD_STORE (writeUnlock's
+ * RMW as a load and a store: a waiting bit set between is lost), READ_TAKE_STORE (the reader's
+ * CAS s → s+1 as a store), READER_MARK_STORE / WRITER_MARK_STORE (the READERS_WAITING /
+ * WRITERS_WAITING CAS as a store of the loaded word with the bit), READERS_WAKE_FIRST (the
+ * readers' wake before the CAS READERS_WAITING → 0: woken readers find the bit and sleep again),
+ * READ_UNLOCK_LOAD_STORE (readUnlock's CAS s → s−1 as a load and a store).
+ * WRITER_WAKE_BEFORE_CLEAR (a writer woken before the CAS WRITERS_WAITING → 0) is accepted and
+ * harmless: the woken writer finds the lock free and takes it keeping the bit, or sleeps on a
+ * sequence already moved; the unlocker's CAS then fails and leaves the wake to the new holder.
  */
 #include "futex.pml"
 
@@ -75,7 +87,16 @@ inline wake_all_on(wd) {
   }
 }
 
+#ifdef WAKE_WRITER_FIRST
+inline wake_writer() { wake_one_on(1); seq++ }     /* the wake before the increment */
+#else
+#ifdef NOTIFY_LOAD_STORE
+byte sq[4];
+inline wake_writer() { sq[_pid] = seq; seq = sq[_pid] + 1; sq[_pid] = 0; wake_one_on(1) }   /* load, then store */
+#else
 inline wake_writer() { seq++; wake_one_on(1) }
+#endif
+#endif
 
 /* Words.wakeWriterOrReaders, called with the lock free (c == 0) and a waiting bit. */
 inline wake_writer_or_readers(c, r, w) {
@@ -83,8 +104,13 @@ inline wake_writer_or_readers(c, r, w) {
   ok = 0;
   if
   :: w && !r ->
+#ifdef WRITER_WAKE_BEFORE_CLEAR
+     wake_writer();                             /* the wake before the CAS WRITERS_WAITING → 0 */
+     atomic { if :: cnt == 0 && !rwb && wwb -> wwb = 0; ok = 1 :: else -> c = cnt; r = rwb; w = wwb fi }
+#else
      atomic { if :: cnt == 0 && !rwb && wwb -> wwb = 0; ok = 1 :: else -> c = cnt; r = rwb; w = wwb fi };
      if :: ok -> wake_writer() :: else -> skip fi
+#endif
   :: else -> skip
   fi;
   if
@@ -102,8 +128,13 @@ inline wake_writer_or_readers(c, r, w) {
   fi;
   if
   :: !ok && c == 0 && r && !w ->
+#ifdef READERS_WAKE_FIRST
+     wake_all_on(0);                            /* the wake before the CAS READERS_WAITING → 0 */
+     atomic { if :: cnt == 0 && rwb && !wwb -> rwb = 0; ok = 1 :: else -> ok = 0 fi }
+#else
      atomic { if :: cnt == 0 && rwb && !wwb -> rwb = 0; ok = 1 :: else -> ok = 0 fi };
      if :: ok -> wake_all_on(0) :: else -> skip fi
+#endif
   :: else -> skip
   fi;
   ok = 0
@@ -121,18 +152,26 @@ inline read_step(res, ec, ew) {
 #else
   :: res == 0 && c != WL && !r ->
 #endif
+#ifdef READ_TAKE_STORE
+     atomic { cnt = c + 1; rwb = r; wwb = w; res = 1; assert(!w) }   /* the CAS s → s+1 as a store of the loaded s + 1 */
+#else
      atomic {
        if
        :: cnt == c && rwb == r && wwb == w -> cnt++; res = 1; assert(!w)   /* writer preference */
        :: else -> c = cnt; r = rwb; w = wwb
        fi
      }
+#endif
 #ifndef READ_IGNORES_WW
   :: res == 0 && !(c != WL && !r && !w) && !r ->
 #else
   :: res == 0 && !(c != WL && !r) && !r ->
 #endif
+#ifdef READER_MARK_STORE
+     atomic { cnt = c; rwb = 1; wwb = w; r = 1 }   /* the READERS_WAITING CAS as a store of the loaded s | bit */
+#else
      atomic { if :: cnt == c && rwb == r && wwb == w -> rwb = 1; r = 1 :: else -> c = cnt; r = rwb; w = wwb fi }
+#endif
 #ifndef READ_IGNORES_WW
   :: res == 0 && !(c != WL && !r && !w) && r ->
 #else
@@ -159,14 +198,23 @@ inline write_step(res, others, v) {
      }
 #ifndef WRITER_NO_MARK
   :: res == 0 && c != 0 && !w ->
+#ifdef WRITER_MARK_STORE
+     atomic { cnt = c; rwb = r; wwb = 1; w = 1 }   /* the WRITERS_WAITING CAS as a store of the loaded s | bit */
+#else
      atomic { if :: cnt == c && rwb == r && wwb == w -> wwb = 1; w = 1 :: else -> c = cnt; r = rwb; w = wwb fi }
+#endif
   :: res == 0 && c != 0 && w ->
 #else
   :: res == 0 && c != 0 ->
 #endif
      others = 1;
+#ifndef SEQ_AFTER_STATE
      v = seq;                                      /* the sequence before the last look */
      atomic { c = cnt; r = rwb; w = wwb };
+#else
+     atomic { c = cnt; r = rwb; w = wwb };
+     v = seq;                                      /* after it: a wake between is slept through */
+#endif
 #ifndef WRITER_NO_MARK
      if :: c == 0 || !w -> skip :: else -> res = 2 fi
 #else
@@ -186,7 +234,12 @@ inline writer_give_up() {
 
 inline read_unlock() {
   byte c; bool r, w;
+#ifdef READ_UNLOCK_LOAD_STORE
+  atomic { assert(cnt != 0 && cnt != WL); c = cnt - 1; r = rwb; w = wwb };   /* a load ... */
+  atomic { cnt = c; rwb = r; wwb = w };                                       /* ... then a store of s - 1 */
+#else
   atomic { assert(cnt != 0 && cnt != WL); cnt--; c = cnt; r = rwb; w = wwb };
+#endif
 #ifndef READ_UNLOCK_NO_WAKE
   if :: c == 0 && w -> wake_writer_or_readers(c, r, w) :: else -> skip fi;
 #endif
@@ -195,7 +248,12 @@ inline read_unlock() {
 
 inline write_unlock() {
   byte c; bool r, w;
+#ifdef WRITE_UNLOCK_LOAD_STORE
+  atomic { assert(cnt == WL); c = 0; r = rwb; w = wwb };   /* a load ... */
+  atomic { cnt = 0; rwb = r; wwb = w };                    /* ... then a store of s - WL */
+#else
   atomic { assert(cnt == WL); cnt = 0; c = 0; r = rwb; w = wwb };
+#endif
   if :: r || w -> wake_writer_or_readers(c, r, w) :: else -> skip fi;
   c = 0; r = 0; w = 0
 }

@@ -11,7 +11,12 @@
  * Mutants: NO_MARK (acquire sleeps without setting WAITERS), NO_SURPLUS (no extra wake when
  * permits remain behind WAITERS), NO_BATON (a give-up passes no wake), NO_REMARK (a woken
  * acquirer takes its permit without re-marking WAITERS — the lost wakeup once planted in
- * acquireAsync), NO_ASYNC_RULE, ORPHAN_NO_FORWARD (see futex.pml).
+ * acquireAsync), NO_ASYNC_RULE, ORPHAN_NO_FORWARD (see futex.pml). Ordering mutants, each an
+ * RMW made a load and a store or a wake moved before its store: RELEASE_STORE (release's CAS as
+ * a store: an announce or a take between is overwritten), RELEASE_WAKE_FIRST (release wakes,
+ * then adds the permit: the woken acquirer finds none and sleeps again), TAKE_STORE (the step's
+ * take CAS as a store), TRY_TAKE_STORE (tryAcquire's CAS as a store), ANNOUNCE_STORE (the
+ * WAITERS announce CAS as a store: it overwrites a released permit).
  */
 #include "futex.pml"
 
@@ -34,7 +39,11 @@ inline sem_try(got) {   /* tryAcquire: CAS loop while permits remain, never slee
   tv = sem;
   do
   :: (tv & CMASK) > 0 ->
+#ifdef TRY_TAKE_STORE
+     atomic { ts = tv; sem = tv - 1 };    /* tryAcquire's CAS as a plain store */
+#else
      atomic { ts = sem; if :: sem == tv -> sem = tv - 1 :: else -> skip fi };
+#endif
      if :: ts == tv -> took(tv - 1); got = 1; break :: else -> tv = ts fi
   :: else -> break
   od
@@ -53,7 +62,11 @@ inline sem_step(res, slept) {
 #else
      if :: slept -> want = ((v & CMASK) - 1) | WBIT :: else -> want = v - 1 fi;
 #endif
+#ifdef TAKE_STORE
+     atomic { s = v; sem = want };         /* the CAS as a plain store */
+#else
      atomic { s = sem; if :: sem == v -> sem = want :: else -> skip fi };
+#endif
      if :: s == v -> took(want); res = 1 :: else -> v = s fi
   :: res == 0 && (v & CMASK) == 0 ->
 #ifdef NO_MARK
@@ -61,7 +74,11 @@ inline sem_step(res, slept) {
 #else
      if
      :: v != WBIT ->
+#ifdef ANNOUNCE_STORE
+        atomic { s = v; sem = WBIT };      /* the announce CAS as a plain store */
+#else
         atomic { s = sem; if :: sem == v -> sem = WBIT :: else -> skip fi };
+#endif
         if :: s == v -> res = 2 :: else -> v = s fi
      :: else -> res = 2
      fi
@@ -137,11 +154,20 @@ inline acquire_async(got, aborted, orphaned, t, abortable) {
 inline sem_release() {
   byte v, s;
   v = sem;
+#ifdef RELEASE_WAKE_FIRST
+  if :: (v & WBIT) -> wake_one() :: else -> skip fi;   /* the wake before the CAS */
+#endif
+#ifdef RELEASE_STORE
+  sem = (v & CMASK) + 1;                              /* the CAS as a plain store of load + 1 */
+#else
   do
   :: atomic { s = sem; if :: sem == v -> sem = (v & CMASK) + 1 :: else -> skip fi };
      if :: s == v -> break :: else -> v = s fi
   od;
+#endif
+#ifndef RELEASE_WAKE_FIRST
   if :: (v & WBIT) -> wake_one() :: else -> skip fi
+#endif
 }
 
 active proctype p0() {

@@ -1,7 +1,8 @@
 /**
- * Barrier in one thread (other parties are async waits of this thread, or words written by
- * hand): exact count and generation words and futex calls per transition, one leader per
- * generation, breaking by timeout and abort, reset, placement and bad input.
+ * Barrier in one thread (other parties are async waits of this thread, words written by hand,
+ * or moves played right after a read: tests/support/interleave.ts): exact count and generation
+ * words and futex calls per transition, one leader per generation, breaking by timeout and
+ * abort, the races a give-up or the last arrival can lose, reset, placement and bad input.
  */
 
 import assert from "node:assert/strict";

@@ -8,6 +8,11 @@
  * the dead thread, within one slice + 100 ms + the runtime's thread teardown of terminate()
  * (Deno ends the OS thread up to ~140 ms after terminate() resolves on this loaded 2-core host).
  * Latencies over FUTEX_ROBUST_KILLS terminations (default 3) are printed: median and max.
+ *
+ * Several sleepers (tests/support/robust_sleeper.ts workers, each seen asleep in /proc): their
+ * slice is long, so a sleeper that an unlock fails to wake shows as one that returns only at its
+ * slice — the not-recoverable unlock must wake all, a woken locker must keep WAITERS, and
+ * markConsistent() must keep it too.
  */
 
 import assert from "node:assert/strict";

@@ -1,13 +1,16 @@
 /**
- * Barrier in one thread (other parties are async waits of this thread, or words written by
- * hand): exact count and generation words and futex calls per transition, one leader per
- * generation, breaking by timeout and abort, reset, placement and bad input.
+ * Barrier in one thread (other parties are async waits of this thread, words written by hand,
+ * or moves played right after a read: tests/support/interleave.ts): exact count and generation
+ * words and futex calls per transition, one leader per generation, breaking by timeout and
+ * abort, the races a give-up or the last arrival can lose, reset, placement and bad input.
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { atomicsFutex, Barrier, BARRIER_BROKEN, BrokenBarrierError, keepAliveCount, Mutex } from "../mod.ts";
+import { atomicsFutex, Barrier, BARRIER_BROKEN, type BarrierWaitResult, BrokenBarrierError, keepAliveCount, Mutex } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
+import { afterNextLoad, type Armed, busyWait } from "./support/interleave.ts";
+import { scriptedFutex } from "./support/scripted_futex.ts";
 
 const words = (b: Barrier): Int32Array => new Int32Array(b.handle.buffer, b.handle.byteOffset, 2);
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -198,4 +201,92 @@ test("a new Barrier over a word with parties waiting is refused", { timeout: 10_
   const b = new Barrier(3);
   void b.waitAsync({ timeout: 1 }).catch(() => {});
   assert.throws(() => new Barrier(3, { buffer: b.handle.buffer }), { name: "TypeError", message: /parties waiting.*Barrier\.from/ });
+});
+
+test("a give-up that finds the generation already tripped returns released, not broken: wait(ms), waitAsync({ timeout }), waitAsync({ signal })", { timeout: 10_000 }, async () => {
+  // The last party arrives after the waiter's last look at the generation and before its
+  // give-up's CAS: the party was released, and the barrier must not be broken.
+  const outcome = async (form: string): Promise<string> => {
+    const futex = scriptedFutex();
+    const b = new Barrier(2, { futex, spin: 0 });
+    const last = Barrier.from(b.handle, { futex });
+    const w = words(b);
+    let leader: BarrierWaitResult | undefined;
+    const arrive = (): void => {
+      leader = last.wait(); // the last party (another thread): count 1 → 0, generation 0 → 1, wake all
+    };
+    let result: BarrierWaitResult;
+    try {
+      if (form === "waitAsync({ signal })") {
+        futex.hook = () => "pending";
+        const ac = new AbortController();
+        const p = b.waitAsync({ signal: ac.signal });
+        assert.equal(futex.pending, 1, "asleep");
+        arrive(); // the generation trips (its wake is on its way) ...
+        ac.abort(new Error("leaving")); // ... as the waiter's abort lands: the abort is seen first, then the CAS finds generation 1
+        result = await p;
+      } else {
+        const TIMEOUT = 5;
+        let armed: Armed | undefined;
+        futex.hook = () => { // a sleep that ends past the deadline; the last party arrives right after the waiter's next look
+          busyWait(TIMEOUT + 2);
+          armed = afterNextLoad(w, 1, arrive);
+          return "timed-out";
+        };
+        try {
+          result = form === "wait(ms)" ? b.wait(TIMEOUT) : await b.waitAsync({ timeout: TIMEOUT });
+        } finally {
+          armed?.restore();
+        }
+        assert.equal(armed?.fired, true, "the last arrival came between the waiter's last look and its give-up");
+      }
+    } catch (e) {
+      return `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    assert.deepEqual(leader, { isLeader: true });
+    if (result.isLeader) return "leader";
+    assert.deepEqual([...w], [0, 1], "generation 1, not broken");
+    assert.equal(b.isBroken, false);
+    futex.hook = () => "pending"; // the next generation trips as usual
+    const next = b.waitAsync({ timeout: 1000 });
+    assert.deepEqual(last.wait(), { isLeader: true });
+    futex.settleAll();
+    assert.deepEqual(await next, { isLeader: false }, `${form}: the next generation`);
+    assert.deepEqual([...w], [0, 2]);
+    return "released";
+  };
+  const forms = ["wait(ms)", "waitAsync({ timeout })", "waitAsync({ signal })"];
+  const got: Record<string, string> = {};
+  for (const form of forms) got[form] = await outcome(form);
+  assert.deepEqual(got, Object.fromEntries(forms.map((f) => [f, "released"])), "released: neither BrokenBarrierError nor the party's own error");
+});
+
+test("a generation broken right after the last arriver read it (interleaved): the last arriver throws BrokenBarrierError, the break stays", { timeout: 10_000 }, async () => {
+  for (const form of ["wait", "waitAsync"]) {
+    const b = new Barrier(2, { futex: scriptedFutex() });
+    const w = words(b);
+    Atomics.store(w, 0, 1); // the other party (another thread) has arrived and waits with a timeout ...
+    const armed = afterNextLoad(w, 1, () => {
+      assert.equal(Atomics.compareExchange(w, 1, 0, BARRIER_BROKEN | 0), 0); // ... and gives up just after our generation read
+    });
+    try {
+      if (form === "wait") assert.throws(() => b.wait(), isBroken);
+      else await assert.rejects(b.waitAsync(), isBroken);
+    } finally {
+      armed.restore();
+    }
+    assert.equal(armed.fired, true);
+    assert.equal(w[1], BARRIER_BROKEN | 0, `${form}: the generation stays broken (no trip over a break)`);
+    assert.equal(b.isBroken, true);
+  }
+});
+
+test("the last arrival through waitAsync is the leader; the parties it releases are not", { timeout: 10_000 }, async () => {
+  const b = new Barrier(3);
+  const p1 = b.waitAsync({ timeout: 5000 });
+  const p2 = Barrier.from(b.handle).waitAsync({ timeout: 5000 });
+  assert.deepEqual(await Barrier.from(b.handle).waitAsync({ timeout: 5000 }), { isLeader: true });
+  assert.deepEqual([await p1, await p2], [{ isLeader: false }, { isLeader: false }]);
+  assert.deepEqual(await new Barrier(1).waitAsync(), { isLeader: true }, "one party: every waitAsync leads");
+  assert.equal(b.generation, 1);
 });

@@ -195,3 +195,25 @@ test("handles: from() shares the sequence, refuses foreign handles; placement le
   assert.throws(() => new Condition({ buffer: new ArrayBuffer(4) }), TypeError);
   assert.throws(() => Condition.from(null as unknown as WordHandle), TypeError);
 });
+
+test("a notify that wraps the sequence (2^31−1 → −2^31) ends a wait: moved means different, not greater (wait and waitAsync)", { timeout: 10_000 }, async () => {
+  for (const form of ["wait", "waitAsync"]) {
+    const futex = scriptedFutex();
+    const m = new Mutex({ futex });
+    const c = new Condition({ futex });
+    Atomics.store(new Int32Array(c.handle.buffer, c.handle.byteOffset, 1), 0, 0x7fffffff);
+    let sleeps = 0;
+    futex.hook = () => {
+      if (sleeps++ > 0) return "timed-out";
+      Condition.from(c.handle, { futex }).notifyOne(); // another thread notifies while we sleep
+      return "ok";
+    };
+    m.lock();
+    const ok = form === "wait" ? c.wait(m, 30) : await c.waitAsync(m, { timeout: 30 });
+    assert.equal(ok, true, `${form}: notified`);
+    assert.equal(c.sequence, -0x80000000);
+    assert.equal(sleeps, 1, `${form}: it slept once, then saw the word moved`);
+    assert.equal(m.held, true);
+    m.unlock();
+  }
+});

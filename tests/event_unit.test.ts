@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { atomicsFutex, EV_BUSY, EV_FREE, EV_SET, ManualResetEvent } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
+import { afterNextLoad, type Armed } from "./support/interleave.ts";
+import { scriptedFutex } from "./support/scripted_futex.ts";
 
 function word(ev: ManualResetEvent): number {
   return Atomics.load(new Int32Array(ev.handle.buffer, ev.handle.byteOffset, 1), 0);
@@ -135,4 +137,54 @@ test("a pending async wait marks BUSY; set wakes it (one wakeAll) and it resolve
   assert.equal(await p, true);
   assert.equal(futex.calls.wakeAll, 1);
   assert.equal(word(ev), 0);
+});
+
+test("a waiter's announce is a CAS: a set between its read of FREE and the announce is kept, and the waiter returns true (wait and waitAsync)", { timeout: 10_000 }, async () => {
+  for (const form of ["wait", "waitAsync"]) {
+    const futex = scriptedFutex();
+    const ev = new ManualResetEvent({ futex, spin: 0 });
+    const setter = ManualResetEvent.from(ev.handle, { futex }); // another thread
+    const view = new Int32Array(ev.handle.buffer, ev.handle.byteOffset, 1);
+    let sleeps = 0;
+    let armed: Armed | undefined;
+    futex.hook = () => {
+      if (sleeps++ > 0) return "timed-out"; // a second sleep would last until the deadline: nobody sets again
+      setter.set(); // wakes us ...
+      setter.reset(); // ... and is reset before we look: we find FREE
+      armed = afterNextLoad(view, 0, () => setter.set()); // set again right after that look (FREE → SET, no wake needed)
+      return "ok";
+    };
+    let ok: boolean;
+    try {
+      ok = form === "wait" ? ev.wait(30) : await ev.waitAsync({ timeout: 30 });
+    } finally {
+      armed?.restore();
+    }
+    assert.equal(armed?.fired, true);
+    assert.equal(ok, true, `${form}: the set after its look is seen (its announce CAS fails on SET)`);
+    assert.equal(word(ev), EV_SET, `${form}: the announce did not overwrite SET`);
+    assert.equal(sleeps, 1, `${form}: it slept once`);
+  }
+});
+
+test("set reads and replaces the word in one exchange: a waiter that announces BUSY between the setter's peek and its write is woken", { timeout: 10_000 }, async () => {
+  const futex = countingFutex(atomicsFutex);
+  const ev = new ManualResetEvent({ futex });
+  const view = new Int32Array(ev.handle.buffer, ev.handle.byteOffset, 1);
+  let waiter: Promise<boolean> | undefined;
+  const armed = afterNextLoad(view, 0, () => { // right after set()'s peek at FREE, a waiter (this thread, async) announces and sleeps
+    waiter = ManualResetEvent.from(ev.handle, { futex }).waitAsync({ timeout: 3000 });
+  });
+  const t0 = performance.now();
+  try {
+    ev.set();
+  } finally {
+    armed.restore();
+  }
+  assert.equal(armed.fired, true);
+  assert.equal(futex.calls.waitAsync, 1, "the waiter slept on BUSY");
+  assert.equal(futex.calls.wakeAll, 1, "set found BUSY and woke all");
+  assert.equal(await waiter, true);
+  assert.ok(performance.now() - t0 < 1500, "woken by the set, not by its timeout");
+  assert.equal(word(ev), EV_SET);
 });

@@ -130,3 +130,24 @@ test("bad input and corrupted words: clear errors, words left as they are", { ti
   release();
   await r;
 });
+
+test("a run() whose fn throws resets the word AND wakes the waiter that queued meanwhile, which then runs its own fn", { timeout: 10_000 }, async () => {
+  const futex = countingFutex(atomicsFutex);
+  const o = new Once({ futex });
+  let waiter: Promise<boolean> | undefined;
+  let waiterRan = false;
+  assert.throws(() =>
+    o.run(() => {
+      // while fn runs, another caller (an async one of this thread) queues and sleeps
+      waiter = Once.from(o.handle, { futex }).runAsync(() => { waiterRan = true; });
+      throw new Error("init failed");
+    }), /init failed/);
+  assert.equal(futex.calls.waitAsync, 1, "the waiter slept on QUEUED");
+  assert.equal(futex.calls.wakeAll, 1, "the failed runner's end woke it");
+  const t0 = performance.now();
+  const settled = await Promise.race([waiter!, new Promise<string>((r) => setTimeout(() => r("still asleep"), 2000))]);
+  assert.equal(settled, true, "the waiter ran its own fn");
+  assert.ok(performance.now() - t0 < 2000);
+  assert.equal(waiterRan, true);
+  assert.equal(word(o), ONCE_COMPLETE);
+});

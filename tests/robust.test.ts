@@ -8,10 +8,16 @@
  * the dead thread, within one slice + 100 ms + the runtime's thread teardown of terminate()
  * (Deno ends the OS thread up to ~140 ms after terminate() resolves on this loaded 2-core host).
  * Latencies over FUTEX_ROBUST_KILLS terminations (default 3) are printed: median and max.
+ *
+ * Several sleepers (tests/support/robust_sleeper.ts workers, each seen asleep in /proc): their
+ * slice is long, so a sleeper that an unlock fails to wake shows as one that returns only at its
+ * slice — the not-recoverable unlock must wake all, a woken locker must keep WAITERS, and
+ * markConsistent() must keep it too.
  */
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
@@ -20,7 +26,7 @@ import { bindNativeFutex } from "../adapters/native/bind.ts";
 import { UnsupportedPlatformError } from "../adapters/native/errors.ts";
 import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { FakeFfi } from "./support/fake_ffi.ts";
-import { testScript } from "./support/runtime.ts";
+import { testScript, tick } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
@@ -310,5 +316,144 @@ test("an owner that dies while a waiter sleeps is found at the next expired slic
     } finally {
       child.kill("SIGKILL");
     }
+  }
+});
+
+/** The slice of the several-sleepers tests' workers: a sleeper nobody wakes returns only after it. */
+const LONG_SLICE_MS = 8000;
+/** How soon after the unlock every woken sleeper must have returned (well before LONG_SLICE_MS). */
+const PROMPT_MS = 2000;
+const OWNER_DIED = 0x40000000;
+
+/** Whether OS thread `tid` of this process is asleep (state S in /proc); undefined if /proc cannot tell. */
+function threadSleeps(tid: number): boolean | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] === "S";
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sleepers {
+  /** Each sleeper's outcome as it arrives (undefined until then). */
+  outcomes: ({ result: string; at: number } | undefined)[];
+  /** Resolves once every sleeper has reported, or after `ms`. */
+  settled(ms: number): Promise<void>;
+  /** Let every sleeper finish (bounded by their slice), then terminate them. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `n` workers that each lock() `m` (blocking, untimed, slice LONG_SLICE_MS) and return once
+ * every one is asleep in the futex: its thread in state S (it went from reporting its id straight
+ * into lock()) in three looks 10 ms apart, and the word's WAITERS bit set.
+ */
+async function sleepers(m: Mutex, n: number): Promise<Sleepers> {
+  const workers: Worker[] = [];
+  const tids: Promise<number>[] = [];
+  const done: Promise<void>[] = [];
+  const outcomes: Sleepers["outcomes"] = Array(n).fill(undefined);
+  for (let i = 0; i < n; i++) {
+    const w = new Worker(testScript("support/robust_sleeper"), { workerData: { handle: m.handle, sliceMs: LONG_SLICE_MS } });
+    w.on("error", (e) => console.error("robust sleeper error", e));
+    workers.push(w);
+    let gotTid!: (tid: number) => void;
+    let finished!: () => void;
+    tids.push(new Promise((r) => (gotTid = r)));
+    done.push(new Promise((r) => (finished = r)));
+    w.on("message", (msg: { tid?: number; result?: string; at?: number }) => {
+      if (msg.tid !== undefined) gotTid(msg.tid);
+      else {
+        outcomes[i] = { result: msg.result!, at: msg.at! };
+        finished();
+      }
+    });
+  }
+  const all = await Promise.all(tids);
+  const words = new Int32Array(m.handle.buffer as SharedArrayBuffer);
+  const end = performance.now() + 10_000;
+  for (let stable = 0; stable < 3;) {
+    if (performance.now() > end) throw new Error(`sleepers ${all.join(", ")} did not all fall asleep within 10 s`);
+    await tick(10);
+    const asleep = all.map(threadSleeps);
+    if (asleep.includes(undefined)) { // no /proc to ask: give them time instead
+      await tick(300);
+      break;
+    }
+    stable = asleep.every(Boolean) && (Atomics.load(words, 0) & WAITERS) !== 0 ? stable + 1 : 0;
+  }
+  const everyone = Promise.all(done).then(() => {});
+  return {
+    outcomes,
+    settled: (ms) => Promise.race([everyone, tick(ms)]),
+    async stop() {
+      if (m.held) {
+        if (m.inconsistent) m.markConsistent();
+        m.unlock();
+      }
+      await Promise.race([everyone, tick(LONG_SLICE_MS + 2000)]);
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** Assert every sleeper reported `result` within PROMPT_MS of `t0`. */
+function assertPrompt(s: Sleepers, t0: number, result: string): void {
+  const late = s.outcomes.map((o, i) => o === undefined ? `sleeper ${i}: still asleep` : o.at - t0 > PROMPT_MS ? `sleeper ${i}: ${(o.at - t0).toFixed(0)} ms` : "")
+    .filter(Boolean);
+  assert.deepEqual(late, [], `every sleeper must return within ${PROMPT_MS} ms (their slice is ${LONG_SLICE_MS} ms): woken, not found at a slice`);
+  assert.deepEqual(s.outcomes.map((o) => o!.result), s.outcomes.map(() => result));
+}
+
+test("an unlock that makes the mutex not recoverable wakes EVERY sleeper: three blocked lock()s each get NotRecoverableError at once, not at their slice", { skip, timeout: 60_000 }, async () => {
+  const m = robustMutex();
+  forgeOwner(m, await deadTid(), 0);
+  assert.throws(() => m.lock(), OwnerDiedError);
+  const s = await sleepers(m, 3);
+  try {
+    const t0 = wallNow();
+    m.unlock(); // no markConsistent: NOT_RECOVERABLE, and every sleeper must see it
+    await s.settled(PROMPT_MS + 1000);
+    assertPrompt(s, t0, "NotRecoverableError");
+    assert.equal(new Int32Array(m.handle.buffer as SharedArrayBuffer)[0], 0x3fffffff);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("a woken locker takes the lock with WAITERS set (others may sleep): two sleepers behind one unlock both lock at once, not at their slice", { skip, timeout: 60_000 }, async () => {
+  const m = robustMutex();
+  m.lock();
+  const s = await sleepers(m, 2);
+  try {
+    const t0 = wallNow();
+    m.unlock(); // wakes one; its unlock must wake the other
+    await s.settled(PROMPT_MS + 1000);
+    assertPrompt(s, t0, "locked");
+    assert.deepEqual(Array.from(new Int32Array(m.handle.buffer as SharedArrayBuffer)), [0, 0]);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("markConsistent() clears OWNER_DIED only: sleepers behind a repair keep WAITERS, and the repaired unlock wakes them at once", { skip, timeout: 60_000 }, async () => {
+  const m = robustMutex();
+  forgeOwner(m, await deadTid(), 0);
+  assert.throws(() => m.lock(), OwnerDiedError);
+  const s = await sleepers(m, 2);
+  try {
+    const words = new Int32Array(m.handle.buffer as SharedArrayBuffer);
+    const tid = native!.nativeFutex().ownerLiveness().tid;
+    assert.equal(words[0], tid | OWNER_DIED | WAITERS);
+    m.markConsistent();
+    assert.equal(words[0], tid | WAITERS, "markConsistent keeps WAITERS");
+    const t0 = wallNow();
+    m.unlock();
+    await s.settled(PROMPT_MS + 1000);
+    assertPrompt(s, t0, "locked");
+    assert.deepEqual(Array.from(words), [0, 0]);
+  } finally {
+    await s.stop();
   }
 });

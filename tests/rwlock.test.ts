@@ -22,6 +22,7 @@ import {
   type WordHandle,
 } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
+import { afterNextLoad, type Armed } from "./support/interleave.ts";
 import { scriptedFutex } from "./support/scripted_futex.ts";
 
 const WW = RW_WRITERS_WAITING;
@@ -340,4 +341,41 @@ test("bad input and placement: two words (8 bytes), offsets, foreign handles, li
   assert.throws(() => new RwLock({ buffer: sab, byteOffset: 0 }), { name: "TypeError", message: /3 readers.*RwLock\.from/ });
   assert.throws(() => RwLock.from(null as unknown as WordHandle), TypeError);
   assert.ok(new NotHeldError("x") instanceof Error);
+});
+
+test("a writer reads the notify sequence before its last look at the state: a reader leaving right after that look is not slept through", { timeout: 10_000 }, async () => {
+  for (const form of ["writeLock", "writeLockAsync"]) {
+    let sleeps = 0;
+    const futex = scriptedFutex(() => {
+      sleeps++; // a real sleep: the notify word still held the sequence the writer read
+      return "timed-out";
+    });
+    const rw = new RwLock({ futex, spin: 0 });
+    const both = new Int32Array(rw.handle.buffer, rw.handle.byteOffset, 2);
+    setState(rw, 1); // a reader elsewhere
+    const readerLeaves = (): void => { // its readUnlock: last out with WRITERS_WAITING → clear it, notify + 1, wake a writer
+      assert.equal(Atomics.compareExchange(both, 0, 1 | WW, 0), 1 | WW);
+      Atomics.add(both, 1, 1);
+      futex.wakeOne(new Int32Array(rw.handle.buffer, rw.handle.byteOffset + 4, 1), 0);
+    };
+    // The writer's first look finds the reader; it marks WRITERS_WAITING, reads the sequence and
+    // looks at the state again: the reader leaves right after that second look.
+    let second: Armed | undefined;
+    const first = afterNextLoad(both, 0, () => {
+      second = afterNextLoad(both, 0, readerLeaves);
+    });
+    let ok: boolean;
+    try {
+      ok = form === "writeLock" ? rw.writeLock(50) : await rw.writeLockAsync({ timeout: 50 });
+    } finally {
+      first.restore();
+      second?.restore();
+    }
+    assert.equal(second?.fired, true);
+    assert.equal(ok, true);
+    assert.equal(sleeps, 0, `${form}: it never slept — the notify word had moved past the sequence it read`);
+    assert.deepEqual(words(rw), [RW_WRITE_LOCKED | WW, 1]);
+    rw.writeUnlock();
+    assert.deepEqual(words(rw), [0, 2]);
+  }
 });

@@ -126,6 +126,15 @@ export function waitHelperCount(): number {
   return helpersStarted;
 }
 
+/**
+ * Internal, for tests (not part of the public API): waits handed to the helper whose reply has
+ * not arrived yet — pending ones, and withdrawn ones whose "timed-out" or already-posted "ok" is
+ * still on its way. 0 once every wait, withdrawn or not, has had its outcome delivered.
+ */
+export function helperOutstanding(): number {
+  return pending.size;
+}
+
 function helperFailed(why: string): TypeError {
   return new TypeError(
     `Atomics.waitAsync is missing in this engine, and the helper Worker that stands in for it failed (${why}); ` +

@@ -15,7 +15,7 @@ import { bindNativeFutex, type NativeFutex } from "../adapters/native/bind.ts";
 import { FfiPermissionError, FutexClosedError, SharedRegionPermissionError } from "../adapters/native/errors.ts";
 import { openRegionWith, unlinkRegionWith } from "../adapters/native/shared_memory.ts";
 import { NATIVE_TABLE, type NativeType, type SymbolSpec } from "../adapters/native/table.ts";
-import { serviceStats, SLOTS } from "../adapters/native/wait_service.ts";
+import { FIRED_GEN, GEN, serviceStats, SLOTS } from "../adapters/native/wait_service.ts";
 import {
   FakeKernel,
   FakeFfi,
@@ -920,4 +920,76 @@ test("an FFI call that throws is passed on by wait and wake", () => {
   };
   assert.throws(() => futex.wait(view, INDEX, EXPECTED), (e) => e === boom);
   assert.throws(() => futex.wakeOne(view, INDEX), (e) => e === boom);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The wait service's fires and re-checks, on the fake kernel (one Linux row, both async paths).
+
+const LINUX = ROWS.find((r) => r.os === "linux")!;
+
+/** A rig with the fake kernel and a forced async path. */
+function pathRig(path: "waitv" | "slices") {
+  const r = rig(LINUX, false, 5, path);
+  r.fake.kernel = new FakeKernel();
+  return { ...r, kernel: r.fake.kernel };
+}
+
+/** `p`'s result, or "pending" after `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | "pending"> {
+  return Promise.race([p, sleepAsync(ms).then(() => "pending" as const)]);
+}
+
+for (const path of ["waitv", "slices"] as const) {
+  test(`${path}: a wait that leaves after the helper fired its entry WOKEN, before this thread handled the report, passes the wake on (the retiring slot's baton)`, async () => {
+    const { fake, futex, view, word, kernel } = pathRig(path);
+    const ac = new AbortController();
+    const p = futex.waitAsync(view, INDEX, EXPECTED, undefined, ac.signal);
+    const address = fake.address(fake.pointerTo(view, INDEX));
+    await until(() => fake.helpers.length === 1 && kernel.asleep().length === 1 && (kernel.asleep()[0] === 2 || path === "slices"), "the helper asleep");
+    // A wake the helper's sleep on the word takes (the "slices" helper may be between two turns: again until one is).
+    for (const t0 = performance.now(); ;) {
+      futex.wakeOne(view, INDEX);
+      if ((kernel.woken.get(address) ?? 0) > 0) break;
+      if (performance.now() - t0 > 5000) assert.fail("the helper never slept on the word");
+      await sleepAsync(1);
+    }
+    const before = wakesOf(fake, word);
+    // The helper runs on promises in this thread: a few microtask turns and it has fired the
+    // entry and bumped REPORT, while this thread's Atomics.waitAsync on REPORT (a task) has not run.
+    const i32 = new Int32Array(fake.helpers[0].init.sab);
+    for (let n = 0; n < 100 && Atomics.load(i32, FIRED_GEN + 1) !== Atomics.load(i32, GEN + 1); n++) await Promise.resolve();
+    assert.equal(Atomics.load(i32, FIRED_GEN + 1), Atomics.load(i32, GEN + 1), "the entry fired");
+    assert.equal(Object.values(serviceStats(fake))[0].waiters, 1, "the report is not handled yet");
+    ac.abort(); // the last waiter leaves: the slot retires with a wake it took and nobody used
+    assert.equal(await p, "ok");
+    await until(() => wakesOf(fake, word) === before + 1, "the baton: one FUTEX_WAKE on the word");
+    await sleepAsync(30);
+    assert.equal(wakesOf(fake, word), before + 1, "exactly one passed on");
+    futex.close();
+  });
+}
+
+test("waitv: a word changed without a wake is seen at the next futex_waitv (EAGAIN): its waiters settle \"not-equal\", the unchanged words' waiters re-arm and sleep on", async () => {
+  const { futex, view, kernel } = pathRig("waitv");
+  view.fill(EXPECTED);
+  const a = futex.waitAsync(view, INDEX, EXPECTED);
+  const b = futex.waitAsync(view, 2, EXPECTED);
+  await until(() => kernel.asleep().join() === "3", "the helper asleep on the control word and two entries");
+  Atomics.store(view, 2, EXPECTED + 1); // no wake
+  const c = futex.waitAsync(view, 3, EXPECTED); // a registration: the helper rebuilds, its futex_waitv sees word 2 differ
+  assert.equal(await within(b, 2000), "not-equal");
+  await until(() => kernel.asleep().join() === "3", "asleep again on the control word and the two unchanged entries");
+  assert.deepEqual(await settledOf([a, c]), ["pending", "pending"], "a re-check of an unchanged word settles nobody");
+  futex.close();
+  await assert.rejects(a, FutexClosedError);
+  await assert.rejects(c, FutexClosedError);
+});
+
+test("slices: a word changed without a wake is seen at the helper's next turn on it (an early return: re-check), and its waiter settles \"not-equal\"", async () => {
+  const { futex, view, kernel, wordCalls } = pathRig("slices");
+  const p = futex.waitAsync(view, INDEX, EXPECTED);
+  await until(() => kernel.asleep().length === 1 && wordCalls().some((c) => c.async), "the helper asleep on the word");
+  Atomics.store(view, INDEX, EXPECTED + 1); // no wake: the slice ends, the next turn finds the word changed
+  assert.equal(await within(p, 2000), "not-equal");
+  futex.close();
 });

@@ -30,3 +30,42 @@ test("without Atomics.waitAsync: the async forms go through one helper Worker (D
   assert.equal(out.value, 0);
   assert.equal(out.helpers, 1);
 });
+
+const NO_HELPER = runtime === "node" ? "Node 20 has no global Worker, so there is no helper Worker to test (its refusal is tested above)" : false;
+
+/** Run tests/fixtures/no_wait_async_cancel.ts with `mode`; its JSON line. */
+async function cancelFixture(mode: "pass-on" | "withdraw"): Promise<Record<string, unknown>> {
+  const r = await runChild("fixtures/no_wait_async_cancel", [mode], 30_000);
+  assert.equal(r.timedOut, false, `the fixture hung:\n${r.stdout}${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as Record<string, unknown>;
+  assert.equal(out.ok, true, String(out.error));
+  assert.equal(out.helpers, 1);
+  return out;
+}
+
+test("without Atomics.waitAsync: a wait aborted after the helper took a wake for it passes that wake on; the helper's outstanding count drains to 0", {
+  skip: NO_HELPER,
+  timeout: 60_000,
+}, async () => {
+  const out = await cancelFixture("pass-on");
+  assert.deepEqual(out.fifo, ["ok", "pending", "not-equal"], "one wake: the oldest wait of the word takes it");
+  assert.equal(out.a, "ok", "the aborted wait settles at once");
+  assert.equal(out.b, "ok", `the second waiter never got the wake the first one's helper wait had taken (after ${String(out.bMs)} ms)`);
+  assert.ok(Number(out.bMs) < 2000, `the second waiter returned after ${String(out.bMs)} ms`);
+  assert.equal(out.forwards, 1, "exactly one wake passed on");
+  assert.equal(out.outstanding, 0, "every wait handed to the helper had its outcome delivered");
+});
+
+// Bun runs none of a Worker's onmessage while that Worker keeps posting MessageChannel messages to
+// itself, which the helper does for as long as it has a group: it reads no cancel (and no new
+// request) until every group it has settled. Deno reads them, but only after about 1.3 s.
+test("without Atomics.waitAsync: a wait aborted while the helper holds it is withdrawn there (its outcome comes back, the outstanding count drains to 0)", {
+  skip: NO_HELPER || (runtime === "bun"
+    ? "Bun: the helper Worker reads no message while it serves a group (a self-posted MessageChannel tick starves its onmessage), so the cancel is never read"
+    : false),
+  timeout: 60_000,
+}, async () => {
+  const out = await cancelFixture("withdraw");
+  assert.equal(out.withdrawn, "ok", "the aborted wait settles at once");
+  assert.equal(out.outstanding, 0, `the withdrawn wait's outcome never came back from the helper (waited ${String(out.drainMs)} ms)`);
+});

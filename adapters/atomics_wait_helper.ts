@@ -6,7 +6,8 @@
  * helper one `Atomics.wait` at a time, not a thread.
  *
  * The helper sleeps on one group at a time. With one group it sleeps in slices of
- * {@link LONE_SLICE_MS} (it reads new requests between slices); with several it takes them in
+ * {@link LONE_SLICE_MS} (it reads new requests between slices: every few steps it yields through
+ * a timer, as some engines read no message of a Worker that keeps posting to itself); with several it takes them in
  * turn, {@link SHARED_SLICE_MS} each, so a word whose value changed is noticed within a turn
  * (polling, the price of a thread that can block on one address only). A wake ("ok") resolves
  * the group's oldest wait; the others then see the word's new value ("not-equal", re-check) or
@@ -27,6 +28,8 @@ import type { WaitResult } from "../core/futex.ts";
 export const LONE_SLICE_MS = 10;
 /** While it serves several groups: each group's turn (ms). */
 export const SHARED_SLICE_MS = 1;
+/** Every this many steps the helper yields through a timer, so its own messages are read (see HELPER_SOURCE). */
+const YIELD_EVERY = 4;
 
 /** What {@link helperWaitAsync} returns: `Atomics.waitAsync`'s shape, plus a way to withdraw a pending wait. */
 export type HelperWait =
@@ -58,13 +61,22 @@ const RESULTS: readonly WaitResult[] = ["ok", "not-equal", "timed-out"];
  * the helper itself threw.
  */
 const HELPER_SOURCE = `"use strict";
-const LONE = ${LONE_SLICE_MS}, SHARED = ${SHARED_SLICE_MS}, OK = 0, NOT_EQUAL = 1, TIMED_OUT = 2;
+const LONE = ${LONE_SLICE_MS}, SHARED = ${SHARED_SLICE_MS}, YIELD = ${YIELD_EVERY}, OK = 0, NOT_EQUAL = 1, TIMED_OUT = 2;
 const groups = new Map(); // "buffer:offset:expected" -> { key, view, v, ids: [] }
 const waits = new Map(); // id -> { g, deadline }
-let turn = 0, scheduled = false;
+let turn = 0, steps = 0, scheduled = false;
 const tick = new MessageChannel();
 tick.port1.onmessage = run;
-function schedule() { if (!scheduled) { scheduled = true; tick.port2.postMessage(0); } }
+// The next step: a MessageChannel message (no timer clamp), but every YIELD-th one a timer, during
+// which no port message is queued: Bun dispatches none of this Worker's onmessage while port
+// messages keep coming, and Deno only after about a second, so without it no cancel or new
+// request would be read while a group is served.
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  if (++steps % YIELD === 0) setTimeout(run, 0);
+  else tick.port2.postMessage(0);
+}
 function reply(id, r) { waits.delete(id); postMessage({ w: id, r }); }
 function drop(g, id) {
   const i = g.ids.indexOf(id);

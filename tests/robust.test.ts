@@ -349,7 +349,7 @@ interface Sleepers {
  * every one is asleep in the futex: its thread in state S (it went from reporting its id straight
  * into lock()) in three looks 10 ms apart, and the word's WAITERS bit set.
  */
-async function sleepers(m: Mutex, n: number): Promise<Sleepers> {
+async function sleepers(m: Mutex, n: number, announced = (w: number) => (w & WAITERS) !== 0): Promise<Sleepers> {
   const workers: Worker[] = [];
   const tids: Promise<number>[] = [];
   const done: Promise<void>[] = [];
@@ -381,7 +381,7 @@ async function sleepers(m: Mutex, n: number): Promise<Sleepers> {
       await tick(300);
       break;
     }
-    stable = asleep.every(Boolean) && (Atomics.load(words, 0) & WAITERS) !== 0 ? stable + 1 : 0;
+    stable = asleep.every(Boolean) && announced(Atomics.load(words, 0)) ? stable + 1 : 0;
   }
   const everyone = Promise.all(done).then(() => {});
   return {
@@ -432,6 +432,24 @@ test("a woken locker takes the lock with WAITERS set (others may sleep): two sle
     await s.settled(PROMPT_MS + 1000);
     assertPrompt(s, t0, "locked");
     assert.deepEqual(Array.from(new Int32Array(m.handle.buffer as SharedArrayBuffer)), [0, 0]);
+  } finally {
+    await s.stop();
+  }
+});
+
+// The same for the plain (non-robust) Mutex on the native futex: the woken locker must take the
+// lock as 2 (CONTENDED), so that its unlock wakes the other sleeper. Taken as 1, the other sleeps
+// on (no slice: the plain mutex sleeps untimed) until the test's stop() unlocks it.
+test("plain Mutex on the native futex: two blocking sleepers behind one unlock both lock at once (the woken locker takes the lock as 2)", { skip, timeout: 60_000 }, async () => {
+  const m = new Mutex({ futex: native!.nativeFutex() });
+  m.lock();
+  const s = await sleepers(m, 2, (w) => w === 2);
+  try {
+    const t0 = wallNow();
+    m.unlock(); // wakes one; its unlock must wake the other
+    await s.settled(PROMPT_MS + 1000);
+    assertPrompt(s, t0, "locked");
+    assert.equal(new Int32Array(m.handle.buffer as SharedArrayBuffer)[0], 0);
   } finally {
     await s.stop();
   }

@@ -160,4 +160,12 @@ export const mutants: Mutant[] = [
     pattern: "man page",
     equivalent: "Every caller passes ms > 0 (the wait loop returns \"timed-out\" first; the helpers' slices are constants), and the ceiling of a positive number of microseconds is already at least 1.",
   },
+  {
+    name: "wait helper: steps only through its own MessageChannel, never a timer (Bun then reads no cancel or request while a group is served)",
+    file: "adapters/atomics_wait_helper.ts",
+    edits: [["  if (++steps % YIELD === 0) setTimeout(run, 0);", "  if (++steps % YIELD === -1) setTimeout(run, 0);"]],
+    tests: ["tests/no_wait_async.test.ts"],
+    pattern: "withdrawn there",
+    runtime: "bun",
+  },
 ];

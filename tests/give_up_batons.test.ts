@@ -117,34 +117,45 @@ interface Case {
   undoB(): void;
 }
 
+/** What the Mutex and the LockCnt share here: lock(), lockAsync(), unlock(), a handle. */
+interface Lock {
+  readonly handle: { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number };
+  lock(timeoutMs?: number): boolean;
+  lockAsync(o: { signal?: AbortSignal; timeout?: number }): Promise<boolean>;
+  unlock(): void;
+}
+
+/**
+ * A lock's case: `holder` (this thread, standing for the foreign holder) holds it; A and B are
+ * attached instances; `announced(word)` tells both sleep; `fastLock` is the fast-path locker.
+ */
+function lockCase<L extends Lock>(holder: L, attach: (h: L["handle"]) => L, announced: (w: number) => boolean, fastLock: (x: L) => boolean): Case {
+  const [a, b] = [attach(holder.handle), attach(holder.handle)];
+  const w = wordAt(holder.handle);
+  const idle = () => assert.equal(Atomics.load(w, 0), 0);
+  holder.lock();
+  return {
+    a: (o) => a.lockAsync(o),
+    b: () => b.lockAsync({ timeout: B_TIMEOUT_MS }),
+    asleep: () => announced(Atomics.load(w, 0)),
+    asleepA: () => announced(Atomics.load(w, 0)),
+    handle: holder.handle,
+    idle,
+    release: () => holder.unlock(), // its one wake: A
+    between: () => assert.equal(fastLock(holder), true, "the fast-path locker takes the freed lock"),
+    finish: () => holder.unlock(),
+    undoA: () => a.unlock(),
+    undoB: () => {
+      b.unlock();
+      idle();
+    },
+  };
+}
+
 const cases: Record<string, (f: Futex) => Case> = {
   // The fast-path locker takes the freed word as 1 (LOCKED): its unlock will not wake. A give-up
   // that passes the wake only on a 0 word strands B.
-  Mutex(f) {
-    const holder = new Mutex({ futex: f, spin: 0 });
-    const [a, b] = [Mutex.from(holder.handle, { futex: f }), Mutex.from(holder.handle, { futex: f })];
-    const w = wordAt(holder.handle);
-    holder.lock();
-    return {
-      a: (o) => a.lockAsync(o),
-      b: () => b.lockAsync({ timeout: B_TIMEOUT_MS }),
-      asleep: () => Atomics.load(w, 0) === MUTEX_CONTENDED,
-      asleepA: () => Atomics.load(w, 0) === MUTEX_CONTENDED,
-      handle: holder.handle,
-      idle: () => assert.equal(Atomics.load(w, 0), 0),
-      release: () => holder.unlock(), // 2 → 0, wakes one: A
-      between: () => assert.equal(holder.tryLock(), true, "the fast-path locker takes the freed lock"),
-      finish: () => {
-        assert.ok([MUTEX_LOCKED, MUTEX_CONTENDED].includes(Atomics.load(w, 0)));
-        holder.unlock();
-      },
-      undoA: () => a.unlock(),
-      undoB: () => {
-        b.unlock();
-        assert.equal(Atomics.load(w, 0), 0);
-      },
-    };
-  },
+  Mutex: (f) => lockCase(new Mutex({ futex: f, spin: 0 }), (h) => Mutex.from(h, { futex: f }), (w) => w === MUTEX_CONTENDED, (x) => x.tryLock()),
   // The release clears WAITERS; a second release (no WAITERS: wakes nobody) adds a permit; a third
   // acquirer, back from a spurious return, takes one and re-marks WAITERS (it slept: others may).
   // The word is WAITERS|1: a permit for B, and no release will wake anyone for it. A give-up
@@ -172,31 +183,7 @@ const cases: Record<string, (f: Futex) => Case> = {
   },
   // The unlock frees WAITING → FREE and wakes A; a fast-path lock() takes FREE → LOCKED, whose
   // unlock will not wake. A give-up that passes the wake only on FREE lock bits strands B.
-  LockCnt(f) {
-    const holder = new LockCnt({ futex: f, spin: 0 });
-    const [a, b] = [LockCnt.from(holder.handle, { futex: f }), LockCnt.from(holder.handle, { futex: f })];
-    const w = wordAt(holder.handle);
-    holder.lock();
-    return {
-      a: (o) => a.lockAsync(o),
-      b: () => b.lockAsync({ timeout: B_TIMEOUT_MS }),
-      asleep: () => (Atomics.load(w, 0) & 3) === LOCKCNT_WAITING,
-      asleepA: () => (Atomics.load(w, 0) & 3) === LOCKCNT_WAITING,
-      handle: holder.handle,
-      idle: () => assert.equal(Atomics.load(w, 0), 0),
-      release: () => holder.unlock(),
-      between: () => assert.equal(holder.lock(0), true, "the fast-path locker takes the freed lock"),
-      finish: () => {
-        assert.ok([LOCKCNT_LOCKED, LOCKCNT_WAITING].includes(Atomics.load(w, 0) & 3));
-        holder.unlock();
-      },
-      undoA: () => a.unlock(),
-      undoB: () => {
-        b.unlock();
-        assert.equal(Atomics.load(w, 0), 0);
-      },
-    };
-  },
+  LockCnt: (f) => lockCase(new LockCnt({ futex: f, spin: 0 }), (h) => LockCnt.from(h, { futex: f }), (w) => (w & 3) === LOCKCNT_WAITING, (x) => x.lock(0)),
   // Two writers asleep behind a writer; its unlock clears WRITERS_WAITING and wakes one writer (A);
   // a fast-path reader takes the free lock (no waiting bit: its read unlock will not wake). A
   // writer's give-up that passes the wake only while the lock is free strands B.
@@ -224,6 +211,17 @@ const cases: Record<string, (f: Futex) => Case> = {
   },
 };
 
+/** The holder's release (its wake: A), A's exit (rejected: aborted; or its timed result), then the fast-path holder lets go. */
+async function releaseAndLeave(c: Case, mode: Mode, pa: Promise<boolean>): Promise<void> {
+  c.release();
+  let aGot = false;
+  if (mode === "aborted") await assert.rejects(pa, /A gives up right after its wake/);
+  else aGot = await pa;
+  if (aGot) c.undoA();
+  await tick(20);
+  c.finish();
+}
+
 const futexes: [string, () => Futex][] = [
   ["atomics", () => atomicsFutex],
   ["chaos", () => chaosFutex(atomicsFutex, { seed: 7 + seedBase, spuriousRate: 0 })],
@@ -243,13 +241,7 @@ for (const [kind, make] of Object.entries(cases)) {
         await tick(30); // and asleep in the futex, A first
         arm(() => c.between());
         const t0 = performance.now();
-        c.release();
-        let aGot = false;
-        if (mode === "aborted") await assert.rejects(pa, /A gives up right after its wake/);
-        else aGot = await pa;
-        if (aGot) c.undoA();
-        await tick(20);
-        c.finish();
+        await releaseAndLeave(c, mode, pa);
         const bGot = await pb;
         const ms = performance.now() - t0;
         assert.equal(bGot, true, "B timed out");
@@ -294,17 +286,11 @@ for (const kind of Object.keys(cases)) {
           await until("B announced", c.asleep);
           await tick(100); // and asleep, behind A
           arm(() => c.between());
-          c.release();
-          let aGot = false;
-          if (mode === "aborted") await assert.rejects(pa, /A gives up right after its wake/);
-          else aGot = await pa;
-          if (aGot) c.undoA();
-          await tick(20);
-          const t1 = performance.now();
-          c.finish();
+          const t0 = performance.now();
+          await releaseAndLeave(c, mode, pa);
           const r = await report;
           assert.equal(r.got, true, "B timed out");
-          assert.ok(r.ms < B_TIMEOUT_MS - 1000, `B slept ${r.ms.toFixed(0)} ms of its ${B_TIMEOUT_MS} ms: stranded by A's give-up (finish was ${(performance.now() - t1).toFixed(0)} ms ago)`);
+          assert.ok(r.ms < B_TIMEOUT_MS - 1000, `B slept ${r.ms.toFixed(0)} ms of its ${B_TIMEOUT_MS} ms: stranded by A's give-up (it returned ${(performance.now() - t0).toFixed(0)} ms after the release)`);
           c.idle();
         } finally {
           await worker.terminate();
@@ -318,93 +304,81 @@ for (const kind of Object.keys(cases)) {
 // A scripted futex plays the other threads inside A's one sleep: the holder's release (its wake
 // goes to A), the move, and A's deadline passing. B is virtual: it is owed a wake, so either the
 // give-up sent one or the word is left marked, so that the next release sends it.
-const blocking: Record<string, {
-  make(f: Futex): { word: Int32Array; a(timeoutMs: number): boolean; hold(): void; inWindow(): void; owed(wakes: number): boolean };
-}> = {
+interface Blocking {
+  /** The primitive on `f`, and A's timed blocking call. */
+  make(f: Futex): { handle: { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number }; a(timeoutMs: number): boolean };
+  /** The word while another thread holds it with B asleep. */
+  held: number;
+  /** Inside A's sleep: the holder's release (its one wake: A), then the move; the word after both. */
+  moved(word: Int32Array, notify: Int32Array): void;
+  /** The word tells the next release to wake (B is owed that wake). */
+  marked(w: number): boolean;
+}
+
+const blocking: Record<string, Blocking> = {
   Mutex: {
-    make(f) {
+    make: (f) => {
       const m = new Mutex({ futex: f, spin: 0 });
-      const w = wordAt(m.handle);
-      return {
-        word: w,
-        a: (t) => m.lock(t),
-        hold: () => Atomics.store(w, 0, MUTEX_CONTENDED), // another thread holds it, B asleep
-        inWindow: () => {
-          Atomics.store(w, 0, 0); // the holder's unlock (its wake: A)
-          Atomics.store(w, 0, MUTEX_LOCKED); // a fast-path locker
-        },
-        owed: (wakes) => wakes > 0 || Atomics.load(w, 0) === MUTEX_CONTENDED,
-      };
+      return { handle: m.handle, a: (t) => m.lock(t) };
     },
+    held: MUTEX_CONTENDED,
+    moved: (w) => Atomics.store(w, 0, MUTEX_LOCKED), // unlocked to 0, then a fast-path locker's 1
+    marked: (w) => w === MUTEX_CONTENDED,
   },
   Semaphore: {
-    make(f) {
+    make: (f) => {
       const s = new Semaphore(0, { futex: f });
-      const w = wordAt(s.handle);
-      return {
-        word: w,
-        a: (t) => s.acquire(t),
-        hold: () => Atomics.store(w, 0, SEMAPHORE_WAITERS),
-        inWindow: () => Atomics.store(w, 0, 0), // a release (wakes A), then another acquirer takes the permit
-        owed: (wakes) => wakes > 0 || Atomics.load(w, 0) === SEMAPHORE_WAITERS,
-      };
+      return { handle: s.handle, a: (t) => s.acquire(t) };
     },
+    held: SEMAPHORE_WAITERS,
+    moved: (w) => Atomics.store(w, 0, 0), // a release (1), then another acquirer takes the permit
+    marked: (w) => w === SEMAPHORE_WAITERS,
   },
   LockCnt: {
-    make(f) {
+    make: (f) => {
       const lc = new LockCnt({ futex: f, spin: 0 });
-      const w = wordAt(lc.handle);
-      return {
-        word: w,
-        a: (t) => lc.lock(t),
-        hold: () => Atomics.store(w, 0, LOCKCNT_WAITING),
-        inWindow: () => Atomics.store(w, 0, LOCKCNT_LOCKED), // unlocked (wakes A), then a fast-path lock
-        owed: (wakes) => wakes > 0 || (Atomics.load(w, 0) & 3) === LOCKCNT_WAITING,
-      };
+      return { handle: lc.handle, a: (t) => lc.lock(t) };
     },
+    held: LOCKCNT_WAITING,
+    moved: (w) => Atomics.store(w, 0, LOCKCNT_LOCKED), // unlocked to FREE, then a fast-path lock
+    marked: (w) => (w & 3) === LOCKCNT_WAITING,
   },
   RwLock: {
-    make(f) {
+    make: (f) => {
       const rw = new RwLock({ futex: f, spin: 0 });
-      const w = wordAt(rw.handle);
-      const notify = wordAt(rw.handle, 1);
-      let seq0 = 0;
-      return {
-        word: w,
-        a: (t) => rw.writeLock(t),
-        hold: () => Atomics.store(w, 0, RW_WRITE_LOCKED | RW_WRITERS_WAITING),
-        inWindow: () => {
-          Atomics.store(w, 0, 0); // the writer's unlock: clears WRITERS_WAITING, bumps notify, wakes A
-          Atomics.add(notify, 0, 1);
-          seq0 = Atomics.load(notify, 0);
-          Atomics.store(w, 0, 1); // a fast-path reader
-        },
-        owed: () => Atomics.load(notify, 0) !== seq0 || (Atomics.load(w, 0) & RW_WRITERS_WAITING) !== 0,
-      };
+      return { handle: rw.handle, a: (t) => rw.writeLock(t) };
     },
+    held: RW_WRITE_LOCKED | RW_WRITERS_WAITING,
+    moved: (w, notify) => {
+      Atomics.add(notify, 0, 1); // the writer's unlock: clears WRITERS_WAITING, bumps notify, wakes A
+      Atomics.store(w, 0, 1); // a fast-path reader
+    },
+    marked: (w) => (w & RW_WRITERS_WAITING) !== 0,
   },
 };
 
-for (const [kind, { make }] of Object.entries(blocking)) {
+for (const [kind, c] of Object.entries(blocking)) {
   test(`give-up baton, ${kind}, blocking timed (scripted futex): after the word moved in A's sleep, B is still owed a wake`, () => {
     let sleeps = 0;
     const f = scriptedFutex();
-    const c = make(f);
-    c.hold();
+    const p = c.make(f);
+    const w = wordAt(p.handle);
+    const notify = kind === "RwLock" ? wordAt(p.handle, 1) : new Int32Array(1); // the writers' sequence word
+    Atomics.store(w, 0, c.held);
     const timeoutMs = 30;
     const t0 = performance.now();
+    let seq = 0;
     f.hook = () => {
-      if (sleeps++ === 0) {
-        c.inWindow();
-        while (performance.now() - t0 <= timeoutMs + 2); // A's deadline passes while it holds the wake
-        return "ok";
-      }
-      return "timed-out";
+      if (sleeps++ > 0) return "timed-out";
+      c.moved(w, notify);
+      seq = Atomics.load(notify, 0);
+      while (performance.now() - t0 <= timeoutMs + 2); // A's deadline passes while it holds the wake
+      return "ok";
     };
-    const wakesBefore = f.calls.wakeOne;
-    assert.equal(c.a(timeoutMs), false, "A times out");
-    assert.equal(sleeps >= 1, true);
-    assert.ok(c.owed(f.calls.wakeOne - wakesBefore), `B is owed a wake: none sent, and the word ${Atomics.load(c.word, 0)} will not make the next release send one`);
+    const wakes = f.calls.wakeOne;
+    assert.equal(p.a(timeoutMs), false, "A times out");
+    const sent = f.calls.wakeOne > wakes && (kind !== "RwLock" || Atomics.load(notify, 0) !== seq);
+    assert.ok(sent || c.marked(Atomics.load(w, 0)), `B is owed a wake: none sent, and the word ${Atomics.load(w, 0)} will not make the next release send one`);
   });
 }
 

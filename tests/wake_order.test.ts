@@ -88,26 +88,41 @@ function storeBeforeWake(): { futex: Futex; violations: string[]; sleeping(): nu
 
 const LIMIT = { timeout: 3000 };
 
+interface Lock {
+  readonly handle: object;
+  lock(): boolean;
+  lockAsync(o: { timeout?: number }): Promise<boolean>;
+  unlock(): void;
+}
+
+/** Two async waiters on a Condition (each holding the Mutex around its wait); `notify` wakes them. */
+function conditionWaiters(f: Futex, notify: (c: Condition) => (() => unknown)[]): { sleepers: Promise<unknown>[]; n: number; release: (() => unknown)[] } {
+  const m = new Mutex({ futex: f });
+  const c = new Condition({ futex: f });
+  const waiter = async () => {
+    await m.lockAsync(LIMIT);
+    const ok = await c.waitAsync(m, LIMIT);
+    m.unlock();
+    return ok;
+  };
+  return { sleepers: [waiter(), waiter()], n: 2, release: notify(c) };
+}
+
+/** `holder` locked; two attached instances' lockAsync asleep behind it; the holder's unlock releases. */
+function lockers<L extends Lock>(holder: L, attach: (h: L["handle"]) => L): { sleepers: Promise<unknown>[]; n: number; release: (() => unknown)[] } {
+  holder.lock();
+  const sleepers = [attach(holder.handle), attach(holder.handle)].map((x) => x.lockAsync(LIMIT).then((ok) => (ok && x.unlock(), ok)));
+  return { sleepers, n: 2, release: [() => holder.unlock()] };
+}
+
 /** Each case: put sleepers to sleep through `f`, then return what releases them and their results. */
 const cases: Record<string, (f: Futex) => { sleepers: Promise<unknown>[]; n: number; release: (() => unknown)[] }> = {
-  "Mutex.unlock": (f) => {
-    const m = new Mutex({ futex: f, spin: 0 });
-    m.lock();
-    const ws = [Mutex.from(m.handle, { futex: f }), Mutex.from(m.handle, { futex: f })];
-    const sleepers = ws.map((x) => x.lockAsync(LIMIT).then((ok) => (ok && x.unlock(), ok)));
-    return { sleepers, n: 2, release: [() => m.unlock()] };
-  },
+  "Mutex.unlock": (f) => lockers(new Mutex({ futex: f, spin: 0 }), (h) => Mutex.from(h, { futex: f })),
   "Semaphore.release": (f) => {
     const s = new Semaphore(0, { futex: f });
     return { sleepers: [s.acquireAsync(LIMIT), s.acquireAsync(LIMIT)], n: 2, release: [() => s.release(), () => s.release()] };
   },
-  "LockCnt.unlock": (f) => {
-    const lc = new LockCnt({ futex: f, spin: 0 });
-    lc.lock();
-    const ws = [LockCnt.from(lc.handle, { futex: f }), LockCnt.from(lc.handle, { futex: f })];
-    const sleepers = ws.map((x) => x.lockAsync(LIMIT).then((ok) => (ok && x.unlock(), ok)));
-    return { sleepers, n: 2, release: [() => lc.unlock()] };
-  },
+  "LockCnt.unlock": (f) => lockers(new LockCnt({ futex: f, spin: 0 }), (h) => LockCnt.from(h, { futex: f })),
   "ManualResetEvent.set": (f) => {
     const ev = new ManualResetEvent({ futex: f });
     return { sleepers: [ev.waitAsync(LIMIT), ev.waitAsync(LIMIT)], n: 2, release: [() => ev.set()] };
@@ -136,28 +151,8 @@ const cases: Record<string, (f: Futex) => { sleepers: Promise<unknown>[]; n: num
     const others = [o.runAsync(() => {}), o.runAsync(() => {})].map((p) => p.then(() => "done")); // false: they did not run fn
     return { sleepers: [runner, ...others], n: 2, release: [() => (finish(), runner)] };
   },
-  "Condition.notifyOne": (f) => {
-    const m = new Mutex({ futex: f });
-    const c = new Condition({ futex: f });
-    const waiter = async () => {
-      await m.lockAsync(LIMIT);
-      const ok = await c.waitAsync(m, LIMIT);
-      m.unlock();
-      return ok;
-    };
-    return { sleepers: [waiter(), waiter()], n: 2, release: [() => c.notifyOne(), () => c.notifyOne()] };
-  },
-  "Condition.notifyAll": (f) => {
-    const m = new Mutex({ futex: f });
-    const c = new Condition({ futex: f });
-    const waiter = async () => {
-      await m.lockAsync(LIMIT);
-      const ok = await c.waitAsync(m, LIMIT);
-      m.unlock();
-      return ok;
-    };
-    return { sleepers: [waiter(), waiter()], n: 2, release: [() => c.notifyAll()] };
-  },
+  "Condition.notifyOne": (f) => conditionWaiters(f, (c) => [() => c.notifyOne(), () => c.notifyOne()]),
+  "Condition.notifyAll": (f) => conditionWaiters(f, (c) => [() => c.notifyAll()]),
   "RwLock.writeUnlock (writers and readers waiting)": (f) => {
     const rw = new RwLock({ futex: f, spin: 0 });
     rw.writeLock();

@@ -10,14 +10,18 @@
  * - sealed regions: another process opens one by path, nobody can shrink or grow it, the holder
  *   keeps working; a file without the seals is refused;
  * - names as the OS sees them: lone surrogates refused, length counted in UTF-8 bytes;
- * - close() unmaps and does not throw after the user transferred region.buffer.
+ * - close() unmaps and does not throw after the user transferred region.buffer;
+ * - unlink() after a garbage collection removes its own name, never another live region's (the
+ *   C string it passes must be alive during the call, not a pointer kept from the open).
  */
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Mutex } from "../mod.ts";
 import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { childCommand, runChild, runCommand, testScript } from "./support/runtime.ts";
@@ -282,5 +286,48 @@ test("close() after the user transferred region.buffer: no throw, the shared map
   } finally {
     other.close();
     other.unlink();
+  }
+});
+
+/** A full garbage collection where the runtime offers one: Bun.gc, an exposed gc(), or V8's flag. */
+function collectGarbage(): string {
+  const g = globalThis as { Bun?: { gc(force: boolean): void }; gc?: () => void };
+  if (g.Bun) {
+    g.Bun.gc(true);
+    return "Bun.gc(true)";
+  }
+  if (typeof g.gc !== "function") {
+    setFlagsFromString("--expose-gc");
+    g.gc = runInNewContext("gc") as () => void;
+  }
+  g.gc!();
+  return "gc()";
+}
+
+test("unlink() after a garbage collection removes its own region's name, never another live region's", { skip, timeout: 30_000 }, (t) => {
+  const made: string[] = [];
+  try {
+    for (let round = 0; round < 5; round++) {
+      const nameA = regionName();
+      const a = native!.openSharedRegion(nameA, 4096, { create: true, exclusive: true });
+      made.push(nameA);
+      // Churn buffers of a C string's size, collect: what the open passed to shm_open is gone now.
+      for (let i = 0; i < 2000; i++) new Uint8Array(new SharedArrayBuffer(nameA.length + 1)).fill(0x41);
+      const how = collectGarbage();
+      const nameB = regionName(); // same length: its C string may land where A's was
+      const b = native!.openSharedRegion(nameB, 4096, { create: true, exclusive: true });
+      made.push(nameB);
+      collectGarbage();
+      a.unlink();
+      a.close();
+      assert.equal(existsSync(`/dev/shm${nameA}`), false, `round ${round}: a.unlink() left ${nameA} in place (after ${how})`);
+      assert.equal(existsSync(`/dev/shm${nameB}`), true, `round ${round}: a.unlink() removed the other live region ${nameB} (after ${how})`);
+      b.unlink();
+      b.close();
+      assert.equal(existsSync(`/dev/shm${nameB}`), false);
+      if (round === 0) t.diagnostic(`collected with ${how}`);
+    }
+  } finally {
+    for (const n of made) if (existsSync(`/dev/shm${n}`)) native!.unlinkSharedRegion(n);
   }
 });

@@ -147,10 +147,19 @@ function failer(m: MemoryLib, label: string): (what: string) => never {
   };
 }
 
-function cString(backend: FfiBackend, encoded: Uint8Array): unknown {
-  const bytes = new Uint8Array(new SharedArrayBuffer(encoded.length + 1)); // shared: never moved by the GC
+/**
+ * Call `f` with a pointer to `encoded` as a NUL-terminated C string. The bytes live in a
+ * SharedArrayBuffer (never moved by the GC) that stays reachable until `f` has returned: a
+ * pointer alone does not keep its buffer alive, and a buffer collected while the call still
+ * uses it (or kept as a bare pointer for a later call) may hold another string by then — an
+ * unlink that removed another region's name.
+ */
+function withCString<T>(backend: FfiBackend, encoded: Uint8Array, f: (ptr: unknown) => T): T {
+  const bytes = new Uint8Array(new SharedArrayBuffer(encoded.length + 1));
   bytes.set(encoded);
-  return backend.pointerTo(bytes, 0);
+  const r = f(backend.pointerTo(bytes, 0));
+  if (bytes[encoded.length] !== 0) throw new Error("internal: a C string's terminator was overwritten during the call"); // reads bytes after the call: they were live throughout
+  return r;
 }
 
 /** The syntactic checks of a name (no OS needed): a string, one component, well-formed UTF-16. */
@@ -337,11 +346,11 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
   const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs }); // throws the no-cross-process reason first
   const m = memoryLib(backend, fn);
   const { lib, spec } = m;
-  const cname = cString(backend, nameBytes(n, spec, fn));
+  const cname = nameBytes(n, spec, fn); // encoded once; each call gets its own live C string
   const label = `${fn}(${JSON.stringify(n)})`;
   const fail = failer(m, label);
   const flags = spec.O_RDWR | (create ? spec.O_CREAT : 0) | (exclusive ? spec.O_EXCL : 0);
-  const fd = lib.call("shm_open", [cname, flags, 0o600]);
+  const fd = withCString(backend, cname, (p) => lib.call("shm_open", [p, flags, 0o600]));
   if (fd < 0) fail("shm_open");
   let mapped: unknown;
   try {
@@ -366,7 +375,7 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
     len,
     mapped,
     futex,
-    unlink: (): void => void lib.call("shm_unlink", [cname]),
+    unlink: (): void => void withCString(backend, cname, (p) => lib.call("shm_unlink", [p])),
   });
 }
 
@@ -375,7 +384,7 @@ export function unlinkRegionWith(backend: FfiBackend, name: unknown): boolean {
   const fn = "unlinkSharedRegion";
   const n = checkName(name, fn);
   const m = memoryLib(backend, fn);
-  return m.lib.call("shm_unlink", [cString(backend, nameBytes(n, m.spec, fn))]) === 0;
+  return withCString(backend, nameBytes(n, m.spec, fn), (p) => m.lib.call("shm_unlink", [p])) === 0;
 }
 
 function sealSpec(m: MemoryLib, fn: string): SealSpec {
@@ -400,7 +409,7 @@ export function createSealedRegionWith(backend: FfiBackend, byteLength: unknown,
   const { lib } = m;
   const label = `${fn}(${len})`;
   const fail = failer(m, label);
-  const fd = lib.call("memfd_create", [cString(backend, new TextEncoder().encode("futex-sync-region")), seal.MFD_FLAGS]);
+  const fd = withCString(backend, new TextEncoder().encode("futex-sync-region"), (p) => lib.call("memfd_create", [p, seal.MFD_FLAGS]));
   if (fd < 0) fail("memfd_create");
   let mapped: unknown;
   try {
@@ -435,7 +444,7 @@ export function openSealedRegionWith(backend: FfiBackend, path: unknown, byteLen
   const { lib, spec } = m;
   const label = `${fn}(${JSON.stringify(path)})`;
   const fail = failer(m, label);
-  const fd = lib.call("open", [cString(backend, new TextEncoder().encode(path)), spec.O_RDWR | seal.O_CLOEXEC]);
+  const fd = withCString(backend, new TextEncoder().encode(path), (p) => lib.call("open", [p, spec.O_RDWR | seal.O_CLOEXEC]));
   if (fd < 0) fail("open (is its holder still running with the region open?)");
   let mapped: unknown;
   try {

@@ -412,6 +412,8 @@ export class WaitService {
       entry[1] = this.backend.address(this.backend.pointerTo(word, 0));
       entry[2] = BigInt(this.crossProcess ? spec.sharedFlags : spec.privateFlags);
       const r = lib.call("syscall", [spec.nr, this.backend.pointerTo(entry, 0), 1, 0, null, spec.clockid]);
+      // Reads the probe's memory after the call: a pointer alone does not keep its buffer alive.
+      if (Atomics.load(word, 0) !== 0) throw new Error("internal: the futex_waitv probe's word changed");
       if (r === -1) {
         const errno = this.backend.load32(lib.callPointer("__errno_location", []));
         if (errno === spec.ENOSYS) {

@@ -168,4 +168,12 @@ export const mutants: Mutant[] = [
     pattern: "withdrawn there",
     runtime: "bun",
   },
+  {
+    name: "native regions: unlink() keeps the pointer of a C string made at open (the buffer behind it is collected)",
+    file: "adapters/native/shared_memory.ts",
+    edits: [["    unlink: (): void => void withCString(backend, cname, (p) => lib.call(\"shm_unlink\", [p])),", "    unlink: ((p: unknown) => (): void => void lib.call(\"shm_unlink\", [p]))(withCString(backend, cname, (p) => p)),"]],
+    tests: ["tests/native_region.test.ts"],
+    pattern: "garbage collection",
+    runtime: "bun",
+  },
 ];

@@ -23,10 +23,11 @@
  *
  * Usage (after `tsc -p .`):
  *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models,browser] [--json FILE]
- *                                     [--preload tests/x.ts] [tests/x.test.ts ...]
+ *                                     [--preload tests/x.ts] [--node26 26.x.y] [tests/x.test.ts ...]
  * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
  * failing and skipped tests) for other tools (the soak); --preload loads a module before the
- * tests in every runtime (node --import, deno/bun --preload).
+ * tests in every runtime (node --import, deno/bun --preload); --node26 runs the node26 row on
+ * another 26.x release (from 26.9.0, the first with node:ffi) than the pinned one.
  */
 
 import { spawn } from "node:child_process";
@@ -80,6 +81,7 @@ const { values: opts, positionals: files } = parseArgs({
     only: { type: "string" },
     json: { type: "string" },
     preload: { type: "string" },
+    node26: { type: "string" },
   },
 });
 const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun"] : [...ROWS]).map((r) => {
@@ -131,10 +133,11 @@ async function runner(row: Row, junit: string): Promise<RunnerResult> {
       // children and workers are Node 26 too (process.execPath). The ExperimentalWarning that
       // node:ffi prints in every process and worker is silenced (a test checks it is shown by default).
       let node: string;
+      const release = opts.node26 ?? NODE26_RELEASE;
       try {
-        node = nodeBinary(NODE26_RELEASE);
+        node = nodeBinary(release);
       } catch (e) {
-        return { code: 1, cases: `could not install Node ${NODE26_RELEASE} from npm: ${(e as Error).message}` };
+        return { code: 1, cases: `could not install Node ${release} from npm: ${(e as Error).message}` };
       }
       // The files that need node:ffi (they load the native binder): native futexes, regions, robust
       // locks, cross-process peers, and the native sections of the scenario files. The rest runs

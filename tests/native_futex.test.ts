@@ -11,6 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { loadNative, nativeSkip, nodeMajor } from "../scripts/lib/native.ts";
+import { NODE26_OLDEST, nodeBinary } from "../scripts/lib/node_release.ts";
 import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
 
 const skip = nativeSkip;
@@ -155,6 +156,21 @@ test("Node < 26: nativeFutex() throws FfiPermissionError naming the Node version
   const { nativeFutex } = await import("../adapters/native/node_ffi.ts");
   assert.throws(() => nativeFutex(), (e: Error) => e.name === "FfiPermissionError" && /Node >= 26.*this is Node|Node 26.*this is Node/.test(e.message));
 });
+
+// Node 26.9 and 26.10 take only BigInts for node:ffi's 64-bit integer parameters (26.12 takes
+// numbers too): the backend passes BigInts, so the oldest 26.x with node:ffi works as the newest.
+for (const which of ["this Node", `Node ${NODE26_OLDEST} (the oldest node:ffi)`] as const) {
+  test(`${which}: nativeFutex() waits (not-equal, timed-out, woken async) with 64-bit arguments, and a region maps`, {
+    skip: nodeFfiOnly || nativeSkip,
+    timeout: 300_000,
+  }, async () => {
+    const node = which === "this Node" ? process.execPath : nodeBinary(NODE26_OLDEST);
+    const r = await runCommand([node, "--disable-warning=ExperimentalWarning", testScript("fixtures/native_node_lines").pathname], 30_000);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /^native ok \S+ v26\.\d+\.\d+ not-equal timed-out (ok|not-equal) /m, out);
+    if (which !== "this Node") assert.match(out, new RegExp(`v${NODE26_OLDEST.replaceAll(".", "\\.")} `));
+  });
+}
 
 for (
   const [what, flags, message] of [

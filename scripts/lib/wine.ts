@@ -31,8 +31,14 @@ export const WINDOWS_RUNTIMES = {
 } as const;
 export type WindowsRuntime = keyof typeof WINDOWS_RUNTIMES;
 
-/** Where Wine's 64-bit loader is: `wine64` on PATH, or Debian's lib directory (the wine64 package puts it there, off PATH). */
+/**
+ * Where Wine's 64-bit loader is: $FUTEX_SYNC_WINE64 when set (a file, or nothing there: no
+ * Wine), else `wine64` on PATH, else Debian's lib directory (the wine64 package puts it there,
+ * off PATH).
+ */
 export function findWine64(): string | undefined {
+  const named = process.env.FUTEX_SYNC_WINE64;
+  if (named !== undefined) return existsSync(named) ? named : undefined;
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     if (dir && existsSync(join(dir, "wine64"))) return join(dir, "wine64");
   }
@@ -45,7 +51,11 @@ export function findWine64(): string | undefined {
 /** Why the windows row cannot run here, or false when it can. */
 export function wineSkip(): string | false {
   if (process.platform !== "linux" || process.arch !== "x64") return `the windows row runs Wine on Linux x86_64 (this is ${process.platform}-${process.arch})`;
-  if (!findWine64()) return "Wine is not installed (apt-get install wine wine64; .ci/run installs it)";
+  if (!findWine64()) {
+    return process.env.FUTEX_SYNC_WINE64 !== undefined
+      ? `no Wine loader at FUTEX_SYNC_WINE64=${process.env.FUTEX_SYNC_WINE64}`
+      : "Wine is not installed (apt-get install wine wine64; .ci/run installs it)";
+  }
   return false;
 }
 

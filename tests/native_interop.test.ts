@@ -19,7 +19,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent } from "../mod.ts";
-import { loadNative, nativeSkip, nodeMajor } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, nodeMajor, onWindows, refusedOnWindows } from "../scripts/lib/native.ts";
 import { NODE26_RELEASE, nodeBinary } from "../scripts/lib/node_release.ts";
 import { DATA, LC, LC_BASE, PING, PONG, READY, REGION_BYTES, STOP } from "../scripts/lib/native_layout.ts";
 import { compilePeer, okFields, repoRoot as root } from "../scripts/lib/peer.ts";
@@ -27,7 +27,9 @@ import { rounds, runCommand, runtime } from "./support/runtime.ts";
 
 const peerTs = join(root, "tests/native/peer.ts");
 
-const compiled = nativeSkip ? { skip: nativeSkip } : compilePeer();
+/** On Windows these peers cannot share a futex: asserted by the Windows test below instead. */
+const WINDOWS_REFUSES = "Windows has no cross-process futex (WaitOnAddress wakes only threads of its own process): the Windows test in this file asserts the refusal";
+const compiled = nativeSkip ? { skip: nativeSkip } : onWindows ? { skip: WINDOWS_REFUSES } : compilePeer();
 const skip: string | false = typeof compiled === "string" ? false : compiled.skip;
 const peerBin = typeof compiled === "string" ? compiled : "";
 const native = skip ? undefined : await loadNative();
@@ -201,4 +203,10 @@ test("a FUTEX_WAKE storm from C (spurious wakes on every word) is absorbed by pi
 test("latency summary (JS↔C beside C↔C, same run)", { skip }, (t) => {
   t.diagnostic(latency.join("; "));
   assert.ok(latency.length >= pairs.length + 1);
+});
+
+test("Windows: C, Deno, Bun and Node peers over a shared region are refused (no cross-process futex, no shared region)", {
+  skip: nativeSkip || (!onWindows ? "Windows-only: elsewhere the tests above run the peers" : false),
+}, async () => {
+  assert.ok(refusedOnWindows(await loadNative(), "cross-process", "region"));
 });

@@ -23,8 +23,8 @@ import { test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Mutex } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
-import { childCommand, runChild, runCommand, testScript } from "./support/runtime.ts";
+import { loadNative, nativeSkip, onWindows, refusedOnWindows } from "../scripts/lib/native.ts";
+import { childCommand, runChild, runCommand, testScript, testScriptPath } from "./support/runtime.ts";
 
 const skip = nativeSkip;
 const native = skip ? undefined : await loadNative();
@@ -32,9 +32,10 @@ let serial = 0;
 const regionName = (): string => `/futex-sync-region-${process.pid}-${serial++}`;
 
 const uid = process.getuid?.() ?? -1;
-const rootSkip: string | false = skip || (uid !== 0 ? `needs root to act as another user (setpriv) and to mount a tmpfs (this is uid ${uid})` : false);
+// On Windows these two tests assert the region refusal instead (no uid, no unshare there).
+const rootSkip: string | false = skip || (!onWindows && uid !== 0 ? `needs root to act as another user (setpriv) and to mount a tmpfs (this is uid ${uid})` : false);
 /** Whether a private mount namespace with a small tmpfs on /dev/shm can be made here. */
-const unshareSkip: string | false = rootSkip || (() => {
+const unshareSkip: string | false = rootSkip || !onWindows && (() => {
   const r = spawnSync("unshare", ["-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /dev/shm"], { encoding: "utf8", timeout: 10_000 });
   return r.status === 0 ? false : `cannot unshare the mount namespace and mount a tmpfs here: ${(r.error?.message ?? r.stderr).trim()}`;
 })();
@@ -46,6 +47,7 @@ async function sh(argv: string[]): Promise<{ code: number | null; err: string }>
 }
 
 test("a named region: open, place a primitive, see it through a second mapping, close, unlink", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const a = native!.openSharedRegion(name, 4096, { create: true, exclusive: true });
   try {
@@ -71,7 +73,8 @@ test("a full /dev/shm: creating a 4 MiB region on a 1 MiB tmpfs is ENOSPC at ope
   skip: unshareSkip,
   timeout: 60_000,
 }, async () => {
-  const child = childCommand(testScript("fixtures/region_enospc").pathname);
+  if (refusedOnWindows(native!, "region")) return;
+  const child = childCommand(testScriptPath("fixtures/region_enospc"));
   const r = await runCommand(["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" "$@"', ...child], 30_000);
   const out = `${r.stdout}${r.stderr}`;
   assert.equal(r.timedOut, false, out);
@@ -84,6 +87,7 @@ test("squatting: a region another user pre-created with mode 0666 is refused, na
   skip: rootSkip,
   timeout: 60_000,
 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const file = `/dev/shm${name}`;
   const made = await sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", `umask 0 && printf 'AAAA' > ${file} && truncate -s 64 ${file}`]);
@@ -110,6 +114,7 @@ test("squatting: a region another user pre-created with mode 0666 is refused, na
 });
 
 test("a region of this user that group or others can write (0666, 0620) is refused; 0644 is accepted", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 64, { create: true });
   try {
@@ -129,6 +134,7 @@ test("a region of this user that group or others can write (0666, 0620) is refus
 });
 
 test("a name held by something other than a regular file (a FIFO) is refused, with or without allowForeign", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const made = await sh(["mkfifo", "-m", "600", `/dev/shm${name}`]);
   assert.equal(made.code, 0, made.err);
@@ -145,6 +151,7 @@ test("a name held by something other than a regular file (a FIFO) is refused, wi
 });
 
 test("the size is checked at every open: smaller than asked is a RangeError, also after another process truncated it", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 64, { create: true });
   try {
@@ -164,6 +171,7 @@ test("a sealed region: another process opens it by path and shares a Mutex; nobo
   skip,
   timeout: 60_000,
 }, async () => {
+  if (refusedOnWindows(native!, "region", "sealed")) return;
   const region = native!.createSealedRegion(4096);
   try {
     assert.match(region.path, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
@@ -200,6 +208,7 @@ test("a sealed region: another process opens it by path and shares a Mutex; nobo
 });
 
 test("openSealedRegion refuses a file without seals, a bigger length, and a bad path; a named region can be truncated", { skip, timeout: 30_000 }, async () => {
+  if (refusedOnWindows(native!, "region", "sealed")) return;
   const sealed = native!.createSealedRegion(64);
   const name = regionName();
   const named = native!.openSharedRegion(name, 64, { create: true });
@@ -223,6 +232,7 @@ test("openSealedRegion refuses a file without seals, a bigger length, and a bad 
 });
 
 test("names as the OS sees them: lone surrogates are refused with their index; length is counted in UTF-8 bytes", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const n = native!;
   const lone = regionName(); // before the fix, "/…\uD800" and "/…\uDC00" created "/…\uFFFD": removed below
   try {
@@ -265,6 +275,7 @@ test("names as the OS sees them: lone surrogates are refused with their index; l
 });
 
 test("close() after the user transferred region.buffer: no throw, the shared mapping is gone, the moved buffer is harmless", { skip }, () => {
+  if (refusedOnWindows(native!, "region")) return;
   const name = regionName();
   const r = native!.openSharedRegion(name, 4096, { create: true });
   const other = native!.openSharedRegion(name, 4096);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { AutoResetEvent, Barrier, Latch, Once } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
 import { okFields, repoRoot as root } from "../scripts/lib/peer.ts";
 import { TK } from "../scripts/lib/toolkit_layout.ts";
 import { rounds, runCommand, runtime } from "./support/runtime.ts";
@@ -66,6 +66,7 @@ async function pair(cmd: string, n: number, init: (buffer: ArrayBuffer, futex: R
 }
 
 test("Barrier across processes (Deno ↔ Bun): lockstep phases, one leader per generation", { skip, timeout: 180_000 }, async (t) => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = rounds(2000);
   let b!: Barrier;
   const { r, close } = await pair("barrier", n, (buffer, futex) => (b = new Barrier(2, { buffer, byteOffset: TK.BARRIER, futex })));
@@ -80,6 +81,7 @@ test("Barrier across processes (Deno ↔ Bun): lockstep phases, one leader per g
 });
 
 test("Latch across processes (Deno ↔ Bun): a gate per round, DATA visible when it opens", { skip, timeout: 180_000 }, async () => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = Math.min(TK.MAX_ROUNDS, rounds(200));
   const { i32, close } = await pair("latch", n, (buffer, futex) => {
     for (let k = 0; k < n; k++) {
@@ -95,6 +97,7 @@ test("Latch across processes (Deno ↔ Bun): a gate per round, DATA visible when
 });
 
 test("Once across processes (Deno ↔ Bun): raced every round, fn runs exactly once", { skip, timeout: 180_000 }, async () => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = Math.min(TK.MAX_ROUNDS, rounds(200));
   const { r, i32, close } = await pair("once", n, (buffer, futex) => {
     new Barrier(2, { buffer, byteOffset: TK.BARRIER, futex });
@@ -112,6 +115,7 @@ test("Once across processes (Deno ↔ Bun): raced every round, fn runs exactly o
 });
 
 test("AutoResetEvent across processes (Deno waits, Bun sets): each effective set releases one pass", { skip, timeout: 180_000 }, async (t) => {
+  if (refusedOnWindows(native!, "cross-process", "region")) return;
   const n = rounds(2000);
   let ev!: AutoResetEvent;
   const { r, i32, close } = await pair("autoreset", n, (buffer, futex) => (ev = new AutoResetEvent({ buffer, byteOffset: TK.AUTO, futex })));

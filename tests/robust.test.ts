@@ -24,7 +24,7 @@ import { Worker } from "node:worker_threads";
 import { DeadlockError, Mutex, NotHeldError, NotRecoverableError, OwnerDiedError } from "../mod.ts";
 import { bindNativeFutex } from "../adapters/native/bind.ts";
 import { UnsupportedPlatformError } from "../adapters/native/errors.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, refusedOnWindows } from "../scripts/lib/native.ts";
 import { FakeFfi } from "./support/fake_ffi.ts";
 import { testScript, tick } from "./support/runtime.ts";
 
@@ -75,6 +75,7 @@ function stats(ms: number[]): string {
 }
 
 test("handle carries robust (8 bytes); from() follows it; a plain attach or a 4-byte slot is refused", { skip }, () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   assert.equal(m.handle.robust, true);
   assert.equal(m.handle.buffer.byteLength, 8);
@@ -95,6 +96,7 @@ test("handle carries robust (8 bytes); from() follows it; a plain attach or a 4-
 });
 
 test("a terminated worker's lock: a blocked worker's lock() and the main thread's lockAsync() get OwnerDiedError within one slice + 100 ms", { skip, timeout: 300_000 }, async (t) => {
+  if (refusedOnWindows(native!, "robust")) return;
   const lat: number[] = [];
   const latAsync: number[] = [];
   const sinceGone: number[] = [];
@@ -174,6 +176,7 @@ function forgeOwner(m: Mutex, tid: number, pid: number): Int32Array {
 }
 
 test("dead owner: lock() throws OwnerDiedError holding it; markConsistent() then unlock() restores normal use", { skip }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   const dead = await deadTid();
   const words = forgeOwner(m, dead, dead);
@@ -201,6 +204,7 @@ test("dead owner: lock() throws OwnerDiedError holding it; markConsistent() then
 });
 
 test("unlock() without markConsistent(): NotRecoverableError for every later lock, tryLock false, sleepers woken", { skip }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   const other = Mutex.from(m.handle, { futex: native!.nativeFutex() });
   forgeOwner(m, await deadTid(), 0);
@@ -222,6 +226,7 @@ test("unlock() without markConsistent(): NotRecoverableError for every later loc
 });
 
 test("withLock: OwnerDiedError without running fn (caller holds it); { recover: true } runs fn(true) and marks consistent; a failed repair is unrecoverable", { skip }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   const dead = await deadTid();
   forgeOwner(m, dead, dead);
@@ -245,6 +250,7 @@ test("withLock: OwnerDiedError without running fn (caller holds it); { recover: 
 });
 
 test("a worker whose thread ends holding the lock (process alive, thread gone): the next lock() gets OwnerDiedError", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   const holder = workerRole({ role: "hold", handle: m.handle, exitThread: true });
   const held = await holder.next();
@@ -268,6 +274,7 @@ test("a worker whose thread ends holding the lock (process alive, thread gone): 
 });
 
 test("TID reuse: a live thread of another process in the word is not taken for the owner; with no pid recorded it is (the stated limit)", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const child = spawn("sleep", ["30"], { stdio: "ignore" });
   try {
     const foreign = child.pid!; // alive, but not a thread of this process
@@ -292,6 +299,7 @@ test("TID reuse: a live thread of another process in the word is not taken for t
 });
 
 test("an owner that dies while a waiter sleeps is found at the next expired slice (lockAsync and lock)", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   for (const form of ["async", "blocking"]) {
     const child = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
@@ -407,6 +415,7 @@ function assertPrompt(s: Sleepers, t0: number, result: string): void {
 }
 
 test("an unlock that makes the mutex not recoverable wakes EVERY sleeper: three blocked lock()s each get NotRecoverableError at once, not at their slice", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   forgeOwner(m, await deadTid(), 0);
   assert.throws(() => m.lock(), OwnerDiedError);
@@ -423,6 +432,7 @@ test("an unlock that makes the mutex not recoverable wakes EVERY sleeper: three 
 });
 
 test("a woken locker takes the lock with WAITERS set (others may sleep): two sleepers behind one unlock both lock at once, not at their slice", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   m.lock();
   const s = await sleepers(m, 2);
@@ -456,6 +466,7 @@ test("plain Mutex on the native futex: two blocking sleepers behind one unlock b
 });
 
 test("markConsistent() clears OWNER_DIED only: sleepers behind a repair keep WAITERS, and the repaired unlock wakes them at once", { skip, timeout: 60_000 }, async () => {
+  if (refusedOnWindows(native!, "robust")) return;
   const m = robustMutex();
   forgeOwner(m, await deadTid(), 0);
   assert.throws(() => m.lock(), OwnerDiedError);

@@ -20,13 +20,15 @@ import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { Mutex, NotRecoverableError } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { loadNative, nativeSkip, onWindows, refusedOnWindows } from "../scripts/lib/native.ts";
 import { READY, REGION_BYTES, ROBUST, ROBUST_COUNTER, ROBUST_INSIDE } from "../scripts/lib/native_layout.ts";
 import { compilePeer, okFields, repoRoot as root } from "../scripts/lib/peer.ts";
 import { rounds, runCommand, runtime } from "./support/runtime.ts";
 
 const peerTs = join(root, "tests/native/peer.ts");
-const compiled = nativeSkip ? { skip: nativeSkip } : compilePeer();
+/** On Windows these peers cannot share a futex: asserted by the Windows test below instead. */
+const WINDOWS_REFUSES = "Windows has no cross-process futex (WaitOnAddress wakes only threads of its own process): the Windows test in this file asserts the refusal";
+const compiled = nativeSkip ? { skip: nativeSkip } : onWindows ? { skip: WINDOWS_REFUSES } : compilePeer();
 const skip: string | false = typeof compiled === "string" ? false : compiled.skip;
 const peerBin = typeof compiled === "string" ? compiled : "";
 const native = skip ? undefined : await loadNative();
@@ -218,4 +220,10 @@ test("markConsistent then normal use across three processes (Deno, Bun, C) after
   } finally {
     reg.done();
   }
+});
+
+test("Windows: robust locks across processes over a shared region are refused (no cross-process futex, no shared region)", {
+  skip: nativeSkip || (!onWindows ? "Windows-only: elsewhere the tests above run the peers" : false),
+}, async () => {
+  assert.ok(refusedOnWindows(await loadNative(), "cross-process", "region", "robust"));
 });

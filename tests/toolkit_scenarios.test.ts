@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AutoResetEvent, Barrier, type Futex, Latch, Once } from "../mod.ts";
-import { loadNative, nativeSkip } from "../scripts/lib/native.ts";
+import { atomicsOnlySkip, loadNative, nativeSkip } from "../scripts/lib/native.ts";
 import {
   ARRIVED,
   AUTO,
@@ -93,7 +93,7 @@ const modes: Mode[] = [
 for (const mode of modes) {
   const name = `${mode.native ? "native " : ""}${mode.chaos ? "chaos futex" : "plain futex"}${mode.mixed ? ", half the workers async" : ""}`;
   const k = (mode.chaos ? 0.25 : 1) * (mode.mixed ? 0.5 : 1) * (mode.native ? 0.25 : 1);
-  const skip = mode.native ? nativeSkip : false;
+  const skip = mode.native ? nativeSkip : atomicsOnlySkip;
   const futex = (): Futex | undefined => (mode.native ? native!.nativeFutex() : undefined);
 
   test(`barrier: 3 parties in lockstep, one leader per generation (${name})`, { skip, timeout: 300_000 }, async (t) => {

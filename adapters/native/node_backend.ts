@@ -3,8 +3,10 @@
  * helper threads for async waits. Used by node_ffi.ts and by the helper worker itself
  * (wait_helper_worker.ts).
  *
- * node:ffi ships with Node 26 (experimental: enabled by default, with an ExperimentalWarning the
- * first time it is loaded; `--disable-warning=ExperimentalWarning` silences it). It is missing
+ * node:ffi ships with Node 26.9 (experimental: enabled by default, with an ExperimentalWarning the
+ * first time it is loaded; `--disable-warning=ExperimentalWarning` silences it). Its 64-bit
+ * integer parameters take only BigInts in 26.9 and 26.10 ("Argument 2 must be a uint64" for a
+ * number; 26.12 takes numbers too), so every i64/u64 argument is passed as a BigInt. It is missing
  * before 26 and under `--no-experimental-ffi`, and the permission model (`--permission`) refuses
  * it without `--allow-ffi`: each case throws FfiPermissionError naming the version or the flag.
  *
@@ -36,6 +38,8 @@ interface NodeProcess {
 
 /** The lowest Node release line with node:ffi. */
 export const NODE_FFI_MIN_MAJOR = 26;
+/** The first minor release of that line with node:ffi (26.0 to 26.8 have none). */
+export const NODE_FFI_MIN_MINOR = 9;
 
 function nodeProcess(): NodeProcess {
   const g = globalThis as { process?: NodeProcess; Deno?: unknown; Bun?: unknown };
@@ -54,11 +58,12 @@ function ffi(): NodeFfi {
   if (ffiModule) return ffiModule;
   const p = nodeProcess();
   const version = p.versions.node!;
-  const major = Number(version.split(".")[0]);
-  if (major < NODE_FFI_MIN_MAJOR) {
+  const [major, minor] = version.split(".").map(Number);
+  if (major < NODE_FFI_MIN_MAJOR || (major === NODE_FFI_MIN_MAJOR && minor < NODE_FFI_MIN_MINOR)) {
+    const min = `${NODE_FFI_MIN_MAJOR}.${NODE_FFI_MIN_MINOR}`;
     throw new FfiPermissionError(
-      `native futexes in Node need node:ffi, which Node ${NODE_FFI_MIN_MAJOR} introduced; this is Node ${version}: ` +
-        `upgrade to Node >= ${NODE_FFI_MIN_MAJOR} (or use the default Atomics futex, which needs no FFI)`,
+      `native futexes in Node need node:ffi, which Node ${min} introduced; this is Node ${version}: ` +
+        `upgrade to Node >= ${min} (or use the default Atomics futex, which needs no FFI)`,
     );
   }
   const m = p.getBuiltinModule?.("node:ffi") as NodeFfi | undefined;
@@ -89,6 +94,21 @@ function permission<T>(what: string, fn: () => T): T {
 
 const TYPE: Record<NativeType, string> = { i32: "int32", u32: "uint32", i64: "int64", u64: "uint64", pointer: "pointer", void: "void" };
 
+/**
+ * The argument converter of each parameter: a BigInt for i64/u64 (the only form every 26.x with
+ * node:ffi accepts), the value itself otherwise.
+ */
+function encoder(t: NativeType): ((v: unknown) => unknown) | undefined {
+  return t === "i64" || t === "u64" ? (v) => (typeof v === "bigint" ? v : BigInt(v as number)) : undefined;
+}
+
+/** Wrap `fn` so its 64-bit integer arguments reach node:ffi as BigInts. */
+function encoded(fn: (...args: unknown[]) => unknown, parameters: readonly NativeType[]): (...args: unknown[]) => unknown {
+  const encoders = parameters.map(encoder);
+  if (encoders.every((e) => e === undefined)) return fn;
+  return (...args) => fn(...args.map((a, i) => (encoders[i] ? encoders[i]!(a) : a)));
+}
+
 function toNumber(v: unknown): number {
   return typeof v === "bigint" ? Number(v) : (v as number);
 }
@@ -112,7 +132,9 @@ export const nodeBackend: FfiBackend = {
     const f = ffi();
     const defs: Record<string, { arguments: string[]; return: string }> = {};
     for (const [name, s] of Object.entries(symbols)) defs[name] = { arguments: s.parameters.map((t) => TYPE[t]), return: TYPE[s.result] };
-    const fns = permission(`node:ffi dlopen("${library}")`, () => f.dlopen(library, defs)).functions;
+    const raw = permission(`node:ffi dlopen("${library}")`, () => f.dlopen(library, defs)).functions;
+    const fns: Record<string, (...args: unknown[]) => unknown> = {};
+    for (const [name, s] of Object.entries(symbols)) fns[name] = encoded(raw[name], s.parameters);
     return {
       call: (symbol, args) => toNumber(fns[symbol](...args)),
       callPointer: (symbol, args) => fns[symbol](...args),

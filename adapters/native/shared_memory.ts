@@ -124,7 +124,7 @@ function memoryLib(backend: FfiBackend, fn: string): MemoryLib {
   const arch = normalizeArch(backend.arch) as keyof MemorySpec["stat"];
   const stat = row.memory?.stat[arch];
   if (!row.memory || !stat) {
-    throw new TypeError(`${fn}: no cross-process shared memory on ${row.os}/${backend.arch}. ${row.noSharedReason ?? ""}`.trimEnd());
+    throw new UnsupportedPlatformError(`${fn}: no cross-process shared memory on ${row.os}/${backend.arch}. ${row.noSharedReason ?? ""}`.trimEnd());
   }
   const errnoName = ERRNO_SYMBOL[row.os];
   const symbols: Record<string, SymbolSpec> = { ...row.memory.symbols };
@@ -343,8 +343,9 @@ export function openRegionWith(backend: FfiBackend, name: unknown, byteLength: u
   const create = o.create ?? false;
   const exclusive = o.exclusive ?? false;
   if (exclusive && !create) throw new TypeError(`${fn}: { exclusive: true } needs { create: true }`);
-  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs }); // throws the no-cross-process reason first
+  // A row without shared memory (Windows) is UnsupportedPlatformError naming the reason first.
   const m = memoryLib(backend, fn);
+  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs });
   const { lib, spec } = m;
   const cname = nameBytes(n, spec, fn); // encoded once; each call gets its own live C string
   const label = `${fn}(${JSON.stringify(n)})`;
@@ -403,8 +404,8 @@ export function createSealedRegionWith(backend: FfiBackend, byteLength: unknown,
   const fn = "createSealedRegion";
   const len = checkLength(byteLength, fn);
   const o = checkOptions(options, fn, ["allowForeign"]);
-  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs });
   const m = memoryLib(backend, fn);
+  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs });
   const seal = sealSpec(m, fn);
   const { lib } = m;
   const label = `${fn}(${len})`;
@@ -438,8 +439,8 @@ export function openSealedRegionWith(backend: FfiBackend, path: unknown, byteLen
   }
   const len = checkLength(byteLength, fn);
   const o = checkOptions(options, fn, ["allowForeign"]);
-  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs });
   const m = memoryLib(backend, fn);
+  const futex = bindNativeFutex(backend, { crossProcess: true, sliceMs: o.sliceMs });
   const seal = sealSpec(m, fn);
   const { lib, spec } = m;
   const label = `${fn}(${JSON.stringify(path)})`;

@@ -9,7 +9,11 @@
  *   bench-results/results.md     the tables and the performance-target verdicts (also printed)
  *   bench-results/chart.svg      latency and ratio per runtime
  *
- * Usage: npm start [-- --quick] [-- --only node,node26,deno,bun,cross] [-- --spin N]
+ * With Wine installed, a windows section: Deno's Windows build under Wine (scripts/lib/wine.ts)
+ * runs the suite's windows section, the event ping-pong on WaitOnAddress beside Atomics.wait and
+ * the raw loop, labelled as Wine's numbers.
+ *
+ * Usage: npm start [-- --quick] [-- --only node,node26,deno,bun,cross,windows] [-- --spin N]
  * (after `tsc -p .`: node build/scripts/bench/all.js …). Exits non-zero only if a benchmark
  * fails to run; missed targets are reported, not errors.
  */
@@ -22,6 +26,7 @@ import { parseArgs } from "node:util";
 import { compilePeer, okFields, repoRoot } from "../lib/peer.ts";
 import { runCommand } from "../lib/runtime.ts";
 import { NODE26_RELEASE, nodeBinary } from "../lib/node_release.ts";
+import { prepareWine, windowsExe, wineSkip } from "../lib/wine.ts";
 import { DATA, PING, PONG, REGION_BYTES } from "../lib/native_layout.ts";
 import { median } from "../lib/stats.ts";
 import { type BenchRow, chartSvg, combinedTable, type RuntimeResult, verdicts, verdictTable } from "./report.ts";
@@ -31,17 +36,17 @@ const { values: opts } = parseArgs({
   args: process.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "node,node26,deno,bun,cross" },
+    only: { type: "string", default: "node,node26,deno,bun,cross,windows" },
     spin: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opts.help) {
   process.stdout.write(
-    "npm start [-- --quick] [-- --only node,node26,deno,bun,cross] [-- --spin N]\n" +
+    "npm start [-- --quick] [-- --only node,node26,deno,bun,cross,windows] [-- --spin N]\n" +
       "  --quick  fewer repetitions (a smoke run; verdicts are not meaningful)\n" +
       "  --only   sections to run: node, deno, bun (one runtime's suite each), node26 (its native section),\n" +
-      "           cross (processes over a region)\n" +
+      "           cross (processes over a region), windows (Deno's Windows build under Wine, when Wine is installed)\n" +
       "  --spin N override the spin count of the spinning rows\n",
   );
   process.exit(0);
@@ -49,7 +54,9 @@ if (opts.help) {
 const quick = opts.quick!;
 const only = opts.only!.split(",");
 for (const o of only) {
-  if (!["node", "node26", "deno", "bun", "cross"].includes(o)) throw new RangeError(`--only: unknown section ${o} (node, node26, deno, bun, cross)`);
+  if (!["node", "node26", "deno", "bun", "cross", "windows"].includes(o)) {
+    throw new RangeError(`--only: unknown section ${o} (node, node26, deno, bun, cross, windows)`);
+  }
 }
 /** Node 26 (node:ffi) for its native section and the Node side of the cross-process section. */
 const node26 = only.includes("node26") || only.includes("cross") ? nodeBinary(NODE26_RELEASE) : "";
@@ -123,6 +130,29 @@ if (only.includes("deno")) {
 }
 if (only.includes("bun")) {
   results.push(await runBench("bun", [{ cmd: bin("bun"), args: [join(repoRoot, "scripts", "bench", "suite.ts")] }]));
+}
+
+// ---------------------------------------------------------------- windows (under Wine)
+
+if (only.includes("windows")) {
+  const skip = wineSkip();
+  if (skip) driverNotes.push(`windows section skipped: ${skip}`);
+  else {
+    const wine = prepareWine();
+    const deno = windowsExe("deno");
+    const json = join(work, "windows.json");
+    const args = [deno, "run", "-A", join(repoRoot, "scripts", "bench", "suite.ts"), "--only", "windows", ...passOn, "--json", wine.winPath(json)];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(wine.wine64, args, { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...wine.env, NO_COLOR: "1" } });
+      child.stderr.on("data", (b: Uint8Array) => process.stderr.write(b));
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    if (code !== 0) throw new Error(`windows: deno.exe under Wine exited with ${code}`);
+    const r = JSON.parse(readFileSync(json, "utf8")) as RuntimeResult;
+    r.runtime = "windows-deno (Wine)";
+    results.push(r);
+  }
 }
 
 // ---------------------------------------------------------------- cross-process

@@ -19,6 +19,8 @@
  *              raw-futex ping-pong (peer.c) run in the same invocation, and the cost of one FFI
  *              call (libc abs; a FUTEX_WAKE nobody waits for, beside C's)
  *   robust     uncontended robust Mutex lock()+unlock() vs the plain Mutex, same native futex (Deno, Bun; Linux)
+ *   windows    only when named in --only, in a Windows build (npm start runs Deno's under Wine):
+ *              Atomics.wait ping-pong, the raw WaitOnAddress loop and the event on WaitOnAddress
  *   barrier    Barrier(2) round trips between two workers vs a raw Atomics barrier written inline
  *   memory     bytes of shared memory per primitive
  *
@@ -510,6 +512,21 @@ async function main(): Promise<void> {
         { id: "native.event", label: "FFI futex, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "native.c.raw", run: () => pingPong("native-event", 0, n) },
       ]);
       await interleaved("native", await ffiCallVariants());
+    }
+  }
+  if (only?.includes("windows")) {
+    // Asked for by name only (npm start's windows section); only where this runtime is a Windows build (npm start runs it under Wine): the event
+    // ping-pong on WaitOnAddress beside Atomics.wait and the raw wait/wake loop on WaitOnAddress,
+    // in the same run. No C baseline there (peer.c speaks Linux futex(2)).
+    if (process.platform !== "win32") notes.push(`windows section skipped: it runs in a Windows build (this is ${process.platform})`);
+    else {
+      const n = size.native;
+      await interleaved("windows", [
+        { id: "win.atomics", label: "Wine: raw Atomics.wait/notify ping-pong (2 workers)", unit: "ns/hand-off", run: () => pingPong("raw", undefined, n) },
+        { id: "win.raw", label: "Wine: WaitOnAddress, hand-written wait/wake loop (2 workers)", unit: "ns/hand-off", baseline: "win.atomics", run: () => pingPong("native-raw", 0, n) },
+        { id: "win.event", label: "Wine: WaitOnAddress, ManualResetEvent, spin off (2 workers)", unit: "ns/hand-off", baseline: "win.raw", run: () => pingPong("native-event", 0, n) },
+      ]);
+      notes.push("windows section: Wine's numbers (Wine's WaitOnAddress over Linux futexes, in a Windows build under Wine 8.0), not Windows'");
     }
   }
   if (wants("robust")) {

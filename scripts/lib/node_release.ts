@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 /** The repository root: the nearest directory above this file with a package.json and node_modules. */
@@ -18,19 +19,29 @@ const root: string = (() => {
   }
 })();
 
-/** Where cached installs live. */
-export const cacheDir: string = join(root, "node_modules", ".cache");
+/**
+ * Where cached installs live: node_modules/.cache, or the directory FUTEX_SYNC_CACHE names (for
+ * a checkout whose node_modules is shared with another and must not be written).
+ */
+export const cacheDir: string = process.env.FUTEX_SYNC_CACHE || join(root, "node_modules", ".cache");
 
-/** The Node 26 release the node26 row runs (the first line with node:ffi). */
+/** The Node 26 release the node26 row runs (the newest 26.x on npm). */
 export const NODE26_RELEASE = "26.12.1";
 
+/**
+ * The oldest Node release whose node:ffi we claim: 26.9.0, the first on npm with node:ffi (26.0
+ * to 26.8 have none). Its 64-bit integer parameters take BigInts only; a consumer row and a
+ * native test run on it.
+ */
+export const NODE26_OLDEST = "26.9.0";
+
 /** Install `pkg@version` once into node_modules/.cache/<dir> and return the package's directory. */
-export function cachedPackage(dir: string, pkg: string, version: string): string {
+export function cachedPackage(dir: string, pkg: string, version: string, npmArgs: string[] = []): string {
   const prefix = join(cacheDir, dir);
   if (!existsSync(join(prefix, "node_modules", pkg, "package.json"))) {
     mkdirSync(prefix, { recursive: true });
     writeFileSync(join(prefix, "package.json"), "{}");
-    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", `${pkg}@${version}`], {
+    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...npmArgs, `${pkg}@${version}`], {
       cwd: prefix,
       encoding: "utf8",
       timeout: 300_000,

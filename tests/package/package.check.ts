@@ -26,7 +26,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { cachedPackage, NODE26_RELEASE, nodeBinary } from "../../scripts/lib/node_release.ts";
+import { cachedPackage, NODE26_OLDEST, NODE26_RELEASE, nodeBinary } from "../../scripts/lib/node_release.ts";
 import { buildNpm, MIN_TYPESCRIPT, NODE_ENGINES, NODE_LINES, outDir, readDenoJson, REPOSITORY, root } from "../../scripts/build_npm.ts";
 
 /**
@@ -265,6 +265,8 @@ region.unlink();
 
 const nativeConsumers: { name: string; spec: string; cmd: () => string[] }[] = [
   { name: "node26", spec: "@futex/sync", cmd: () => [nodeBinary(NODE26_RELEASE), "--disable-warning=ExperimentalWarning", "native.mjs"] },
+  // The oldest 26.x whose node:ffi we claim (its 64-bit parameters take BigInts only).
+  { name: `node${NODE26_OLDEST}`, spec: "@futex/sync", cmd: () => [nodeBinary(NODE26_OLDEST), "--disable-warning=ExperimentalWarning", "native.mjs"] },
   { name: "bun", spec: "@futex/sync", cmd: () => [bin("bun"), "native.mjs"] },
   { name: "deno-npm", spec: "npm:@futex/sync", cmd: () => [bin("deno"), "run", "-A", "native.mjs"] },
 ];

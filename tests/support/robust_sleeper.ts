@@ -14,7 +14,8 @@ const futex = native.nativeFutex({ sliceMs });
 const m = Mutex.from(handle, { futex });
 const now = (): number => performance.timeOrigin + performance.now();
 
-parentPort!.postMessage({ tid: futex.ownerLiveness().tid });
+// A plain Mutex needs no owner identity (Windows has none to give: ownerLiveness() is refused there).
+parentPort!.postMessage({ tid: m.handle.robust ? futex.ownerLiveness().tid : 0 });
 try {
   m.lock();
   const at = now();

@@ -7,6 +7,7 @@
 
 import { channel } from "node:diagnostics_channel";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ChildResult, childCommand, runCommand } from "../../scripts/lib/runtime.ts";
 
@@ -17,6 +18,11 @@ const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 /** URL of a test script given relative to tests/, without extension: "workers/event_roles". */
 export function testScript(path: string): URL {
   return new URL(`../${path}${ext}`, import.meta.url);
+}
+
+/** The file path of a test script (a URL's pathname is no path on Windows: "/Z:/…"). */
+export function testScriptPath(path: string): string {
+  return fileURLToPath(testScript(path));
 }
 
 /** Scale factor for stress sizes: FUTEX_TEST_SCALE (default 1). */
@@ -104,7 +110,7 @@ export async function runWorkers(
 
 /** Run `script` (a tests/ path without extension) in a fresh process of this runtime. */
 export function runChild(script: string, args: string[], timeoutMs: number): Promise<ChildResult> {
-  return runChildFile(testScript(script).pathname, timeoutMs, args);
+  return runChildFile(testScriptPath(script), timeoutMs, args);
 }
 
 /** Run a program file in a fresh process of this runtime; kill it after `timeoutMs`. */
@@ -122,4 +128,28 @@ export async function until(what: string, cond: () => boolean, limitMs = 5000): 
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await tick(1);
   }
+}
+
+/** The slice of Deno.Command that denoWithoutPermissions uses (declared here: tsc builds without Deno's types). */
+interface DenoCommand {
+  new (cmd: string, options: { args: string[]; stdout: "piped"; stderr: "piped"; signal: AbortSignal }): {
+    output(): Promise<{ stdout: Uint8Array; stderr: Uint8Array }>;
+  };
+}
+
+/**
+ * Run this Deno with `args` and none of this process's permissions (Deno only); resolve with its
+ * stdout and stderr, killed after `timeoutMs`. On Linux through sh, since Deno's node:child_process
+ * hands its own permissions to a spawned `deno`; on Windows (no sh) through Deno.Command, which
+ * starts it with only the flags given.
+ */
+export async function denoWithoutPermissions(args: string[], timeoutMs = 30_000): Promise<string> {
+  if (process.platform !== "win32") {
+    const cmd = `exec ${[process.execPath, ...args].map((a) => `"${a}"`).join(" ")}`;
+    const r = await runCommand(["sh", "-c", cmd], timeoutMs);
+    return r.stdout + r.stderr;
+  }
+  const Command = (globalThis as unknown as { Deno: { Command: DenoCommand } }).Deno.Command;
+  const out = await new Command(process.execPath, { args, stdout: "piped", stderr: "piped", signal: AbortSignal.timeout(timeoutMs) }).output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
 }

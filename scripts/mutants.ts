@@ -167,7 +167,8 @@ function writeDocs(fresh: Result[]): void {
   const old: { results: Result[] } = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : { results: [] };
   const byName = new Map(old.results.filter((r) => seen.has(r.name)).map((r) => [r.name, r]));
   for (const r of fresh) byName.set(r.name, { ...r, ...{ at: new Date().toISOString().slice(0, 10), cpu: cpus()[0]?.model ?? "?" } });
-  const all = [...byName.values()].sort((a, b) => order(a) - order(b));
+  const rank = new Map([...seen].map((n, i) => [n, i])); // the groups' order
+  const all = [...byName.values()].sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
   writeFileSync(jsonPath, JSON.stringify({ results: all }, null, 1) + "\n");
   const esc = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
   const tally = (v: Result["verdict"]): number => all.filter((r) => r.verdict === v).length;
@@ -187,9 +188,4 @@ function writeDocs(fresh: Result[]): void {
   const re = /<!-- mutants:begin[^]*?<!-- mutants:end -->/;
   if (!re.test(doc)) throw new Error("docs/testing.md has no <!-- mutants:begin --> … <!-- mutants:end --> markers");
   writeFileSync(docPath, doc.replace(re, lines.join("\n")));
-}
-
-function order(r: Result): number {
-  const names = [...seen];
-  return names.indexOf(r.name);
 }

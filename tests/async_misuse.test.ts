@@ -9,10 +9,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { atomicsFutex, keepAliveCount, LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { countingFutex } from "../testing.ts";
+import { tick } from "./support/runtime.ts";
+import { wordView as wordOf } from "./support/words.ts";
 
-const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const wordOf = (h: { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number }): Int32Array =>
-  new Int32Array(h.buffer, h.byteOffset, 1);
 
 test("abort storm: 200 aborts and 100 timeouts beside 2 000 lockAsync waiters cost a bounded number of registrations", { timeout: 120_000 }, async (t) => {
   const futex = countingFutex(atomicsFutex);

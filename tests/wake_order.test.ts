@@ -4,9 +4,10 @@
  * re-checks, sees nothing new and sleeps again, and the store that follows wakes nobody. Whether
  * a machine shows that depends on its scheduler (a loaded 2-core Linux runs the woken thread
  * first; others may not); the chaos futex's after-wake delay widens the window, and this file
- * closes it: a futex wrapper records each async sleeper's expected value and, at each wake,
- * fails if the sleeper it wakes (the first in line for a wake-one; every one for a wake-all)
- * would still see its expected value. Deterministic, in every runtime.
+ * closes it: a futex wrapper snapshots, when a release call begins, every word that has async
+ * sleepers, and fails any wake sent inside the call while the woken word still holds its
+ * snapshot value (the store the wake announces has not happened yet). Deterministic, in every
+ * runtime.
  */
 
 import assert from "node:assert/strict";
@@ -29,9 +30,6 @@ import {
 import { tick, until } from "./support/runtime.ts";
 
 interface Sleeper {
-  buffer: ArrayBufferLike;
-  at: number;
-  expected: number;
   view: Int32Array;
   index: number;
 }
@@ -46,10 +44,14 @@ function storeBeforeWake(): { futex: Futex; violations: string[]; sleeping(): nu
   const violations: string[] = [];
   let before: Map<string, number> | undefined;
   let current = "";
-  const name = (buffer: ArrayBufferLike, at: number): string => `${bufferIds.get(buffer) ?? bufferIds.set(buffer, bufferIds.size).size - 1}:${at}`;
   const bufferIds = new Map<ArrayBufferLike, number>();
+  /** A word's identity: its buffer (numbered) and byte position, whatever view names it. */
+  const name = (view: Int32Array, index: number): string => {
+    if (!bufferIds.has(view.buffer)) bufferIds.set(view.buffer, bufferIds.size);
+    return `${bufferIds.get(view.buffer)}:${view.byteOffset + 4 * index}`;
+  };
   const check = (kind: string, view: Int32Array, index: number): void => {
-    const k = name(view.buffer, view.byteOffset + 4 * index);
+    const k = name(view, index);
     const was = before?.get(k);
     if (was !== undefined && Atomics.load(view, index) === was) {
       violations.push(`${current}: ${kind} while the word still held ${was}, its value before the call`);
@@ -59,7 +61,7 @@ function storeBeforeWake(): { futex: Futex; violations: string[]; sleeping(): nu
     ...atomicsFutex,
     name: "store-before-wake(atomics)",
     waitAsync(view, index, expected, timeoutMs, signal): Promise<WaitResult> {
-      const s = { buffer: view.buffer, at: view.byteOffset + 4 * index, expected, view, index };
+      const s = { view, index };
       sleepers.push(s);
       return atomicsFutex.waitAsync(view, index, expected, timeoutMs, signal).finally(() => {
         sleepers.splice(sleepers.indexOf(s), 1);
@@ -75,7 +77,7 @@ function storeBeforeWake(): { futex: Futex; violations: string[]; sleeping(): nu
     },
   };
   const during = async (what: string, op: () => unknown): Promise<void> => {
-    before = new Map(sleepers.map((s) => [name(s.buffer, s.at), Atomics.load(s.view, s.index)]));
+    before = new Map(sleepers.map((s) => [name(s.view, s.index), Atomics.load(s.view, s.index)]));
     current = what;
     try {
       await op(); // an async op (the Once runner's end) is checked until it settles

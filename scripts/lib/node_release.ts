@@ -35,6 +35,9 @@ export const NODE26_RELEASE = "26.12.1";
  */
 export const NODE26_OLDEST = "26.9.0";
 
+/** The newest Node release whose node:ffi takes only BigInts for 64-bit integers (the Windows build's line too). */
+export const NODE26_BIGINT_ONLY = "26.10.0";
+
 /** Install `pkg@version` once into node_modules/.cache/<dir> and return the package's directory. */
 export function cachedPackage(dir: string, pkg: string, version: string, npmArgs: string[] = []): string {
   const prefix = join(cacheDir, dir);
